@@ -1,0 +1,101 @@
+"""The command line: a thin layer that parses arguments, calls the library and maps errors to exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .errors import PosecheckError, SpecError
+from .spec import ExerciseSpec, find_spec, json_schema, list_specs, load_spec
+
+ANALYZE_EXAMPLES = """\
+examples:
+  posecheck analyze sample_videos/glute_bridge_demo.mp4 --exercise glute_bridge --out results/
+  posecheck analyze my_lunges.mov --exercise lunge --out results/lunges --no-video
+  posecheck analyze my_bridges.mp4 --spec my_tuned_bridge.toml --out results/
+  posecheck analyze frames_folder/ --exercise clamshell --out results/   # an image folder
+"""
+
+
+def _spec_from_args(args: argparse.Namespace) -> ExerciseSpec:
+    if args.spec and args.exercise:
+        raise SpecError("give either --exercise NAME or --spec FILE, not both")
+    if args.spec:
+        return load_spec(args.spec)
+    if args.exercise:
+        return find_spec(args.exercise)
+    raise SpecError(
+        "no exercise given: add --exercise NAME (see `posecheck specs`) or --spec FILE"
+    )
+
+
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from .pipeline import analyze
+    from .sinks.terminal import format_summary
+
+    spec = _spec_from_args(args)
+    out = Path(args.out) if args.out else Path("results") / Path(str(args.source)).stem
+    report = analyze(
+        args.source, spec, out, model_path=args.model, write_video=not args.no_video, quiet=args.quiet
+    )
+    if not args.quiet:
+        print(format_summary(report, spec))
+        print(f"Results: {out}/")
+    return 0
+
+
+def _cmd_specs(args: argparse.Namespace) -> int:
+    if args.schema:
+        print(json.dumps(json_schema(), indent=2))
+        return 0
+    folder = Path(args.folder) if args.folder else None
+    for spec in list_specs(folder):
+        aliases = f" (also: {', '.join(spec.aliases)})" if spec.aliases else ""
+        side = ", per side" if spec.side.per_side else ""
+        print(f"{spec.id:20s} {spec.name}: {spec.kind}{side}, {spec.view.expect} view{aliases}")
+        print(f"{'':20s} {spec.path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="posecheck", description="Check exercise form and count reps from a webcam or a video."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser(
+        "analyze",
+        help="analyse a recorded video: reps, holds, form faults, report",
+        description="Analyse a recorded exercise video and write report.json, frames.csv and annotated.mp4.",
+        epilog=ANALYZE_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("source", help="video file (mp4, avi, mov, mkv, webm, gif) or a folder of images")
+    p.add_argument("--exercise", "-e", help="shipped exercise id or alias (see `posecheck specs`)")
+    p.add_argument("--spec", type=Path, help="an exercise spec file of your own (TOML)")
+    p.add_argument("--out", "-o", type=Path, help="output folder (default: results/<video name>)")
+    p.add_argument("--model", type=Path, help="a MediaPipe pose landmarker .task file (lite/full/heavy)")
+    p.add_argument("--no-video", action="store_true", help="skip writing annotated.mp4")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
+    p.set_defaults(func=_cmd_analyze)
+
+    p = sub.add_parser("specs", help="list the shipped exercise specs", description="List exercise specs.")
+    p.add_argument("--folder", help="list the specs in this folder instead")
+    p.add_argument("--schema", action="store_true", help="print the JSON Schema of spec files")
+    p.set_defaults(func=_cmd_specs)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `posecheck` command. Returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except PosecheckError as exc:
+        print(f"posecheck: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("posecheck: interrupted; results so far were kept", file=sys.stderr)
+        return 130

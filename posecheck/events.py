@@ -1,0 +1,127 @@
+"""What the evaluator tells the sinks: small frozen dataclasses, each with the time it happened."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Event:
+    t_s: float
+
+
+@dataclass(frozen=True)
+class RepRecord:
+    """One counted rep. ``metrics`` holds each metric's value at the rep's extreme (median nearby)."""
+
+    index: int
+    side: str | None
+    start_s: float
+    end_s: float
+    faults: tuple[str, ...]
+    metrics: dict[str, float]
+
+
+@dataclass(frozen=True)
+class HoldRecord:
+    """One hold: time in position, of which ``good_form_s`` with no fault active."""
+
+    side: str | None
+    start_s: float
+    end_s: float
+    good_form_s: float
+    faults: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Ready(Event):
+    """In position and in the right view: counting starts."""
+
+
+@dataclass(frozen=True)
+class RepStarted(Event):
+    side: str | None
+
+
+@dataclass(frozen=True)
+class RepCompleted(Event):
+    rep: RepRecord
+
+
+@dataclass(frozen=True)
+class RepRejected(Event):
+    """An excursion that was not counted, and why (too short, too long, interrupted)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class HoldStarted(Event):
+    side: str | None
+
+
+@dataclass(frozen=True)
+class HoldProgress(Event):
+    side: str | None
+    good_form_s: float
+    target_s: float
+    good_form: bool
+
+
+@dataclass(frozen=True)
+class HoldEnded(Event):
+    hold: HoldRecord
+
+
+@dataclass(frozen=True)
+class FaultStarted(Event):
+    fault: str
+    value: float
+
+
+@dataclass(frozen=True)
+class FaultEnded(Event):
+    fault: str
+
+
+@dataclass(frozen=True)
+class Cue(Event):
+    """Advice to show or say now. ``fault`` is the check it comes from ('' for general advice)."""
+
+    text: str
+    fault: str = ""
+    show_s: float = 2.5
+
+
+@dataclass(frozen=True)
+class ViewWarning(Event):
+    message: str
+
+
+@dataclass(frozen=True)
+class ViewOk(Event):
+    pass
+
+
+@dataclass(frozen=True)
+class PersonLost(Event):
+    pass
+
+
+@dataclass(frozen=True)
+class PersonFound(Event):
+    people_in_view: int = 1
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Everything an evaluator concluded so far."""
+
+    reps: tuple[RepRecord, ...] = ()
+    holds: tuple[HoldRecord, ...] = ()
+    warnings: tuple[str, ...] = ()
+    rep_count_by_side: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rep_count(self) -> int:
+        return len(self.reps)

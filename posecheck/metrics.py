@@ -1,0 +1,108 @@
+"""Pure geometry on landmark pixels. Angles in degrees; points are (..., 2) arrays, x right, y down.
+
+Every function broadcasts over leading dimensions so it works on one frame or a whole track, and
+returns NaN where an input point is NaN.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .landmarks import INDEX
+
+_EPS = 1e-9
+
+
+def angle(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Angle a-b-c at b, in [0, 180]."""
+    u = np.asarray(a, float) - b
+    v = np.asarray(c, float) - b
+    cross = u[..., 0] * v[..., 1] - u[..., 1] * v[..., 0]
+    return np.degrees(np.arctan2(np.abs(cross), (u * v).sum(-1)))
+
+
+def side_of_line(a: np.ndarray, c: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Signed distance of p from the line a-c, in pixels; positive when p is above it (smaller y)."""
+    d = np.asarray(c, float) - a
+    w = np.asarray(p, float) - a
+    # The cross product's sign depends on the line's direction; orient it so 'above' is positive.
+    cross = d[..., 0] * w[..., 1] - d[..., 1] * w[..., 0]
+    sign = np.where(d[..., 0] >= 0, -1.0, 1.0)
+    return sign * cross / (np.linalg.norm(d, axis=-1) + _EPS)
+
+
+def line_angle(a: np.ndarray, b: np.ndarray, c: np.ndarray, positive: str = "up") -> np.ndarray:
+    """Angle a-b-c in [0, 360): 180 is a straight line; above 180 when b is above the line a-c.
+
+    With ``positive="none"`` it is the plain angle.
+    """
+    theta = angle(a, b, c)
+    if positive == "none":
+        return theta
+    above = side_of_line(a, c, b) > 0
+    return np.where(above, 360.0 - theta, theta)
+
+
+def tilt(p0: np.ndarray, p1: np.ndarray, reference: str = "vertical", direction: np.ndarray | float | None = None) -> np.ndarray:
+    """Tilt of the segment p0→p1 from vertical (0 when p1 is straight above p0) or horizontal, in degrees.
+
+    Unsigned when ``direction`` is None. Otherwise signed: from vertical, positive when p1 lies toward
+    ``direction`` (+1 image-right, -1 image-left: pass the facing direction to get "leaning forward");
+    from horizontal, positive when p1 is above p0 times ``direction``. Where ``direction`` is 0 (facing
+    unknown) the unsigned value is returned.
+    """
+    d = np.asarray(p1, float) - p0
+    if reference == "vertical":
+        magnitude = np.degrees(np.arctan2(np.abs(d[..., 0]), -d[..., 1]))
+        lateral = d[..., 0]
+    else:
+        magnitude = np.degrees(np.arctan2(np.abs(d[..., 1]), np.abs(d[..., 0])))
+        lateral = -d[..., 1]
+    if direction is None:
+        return magnitude
+    direction = np.asarray(direction, float)
+    return np.where(direction != 0, magnitude * np.sign(lateral * direction), magnitude)
+
+
+def distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Euclidean distance in pixels."""
+    return np.linalg.norm(np.asarray(a, float) - b, axis=-1)
+
+
+def distance_ratio(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """|ab| / |cd|: a distance normalised by a body length."""
+    return distance(a, b) / (distance(c, d) + _EPS)
+
+
+def height_ratio(p: np.ndarray, floor_y: np.ndarray, c: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Height of p above the floor line y = floor_y, divided by |cd|."""
+    return (np.asarray(floor_y, float) - np.asarray(p, float)[..., 1]) / (distance(c, d) + _EPS)
+
+
+def width_ratio(px: np.ndarray) -> np.ndarray:
+    """(shoulder width + hip width) / (2 x torso length) of (..., 33, 2) landmarks.
+
+    Near 0 when the body is side-on to the camera, around 0.6-0.8 when it faces the camera,
+    whatever the body's orientation in the image (standing or lying).
+    """
+    ls, rs = px[..., INDEX["left_shoulder"], :], px[..., INDEX["right_shoulder"], :]
+    lh, rh = px[..., INDEX["left_hip"], :], px[..., INDEX["right_hip"], :]
+    torso = distance((ls + rs) / 2, (lh + rh) / 2)
+    return (distance(ls, rs) + distance(lh, rh)) / (2 * torso + _EPS)
+
+
+def facing(px: np.ndarray) -> np.ndarray:
+    """+1 if the person faces image-right, -1 if image-left, 0 if it cannot be told.
+
+    The nose ahead of the ears is the cue; toes ahead of heels is the fallback.
+    """
+    nose = px[..., INDEX["nose"], 0]
+    ears = (px[..., INDEX["left_ear"], 0] + px[..., INDEX["right_ear"], 0]) / 2
+    head = nose - ears
+    toes = (
+        px[..., INDEX["left_foot_index"], 0] - px[..., INDEX["left_heel"], 0]
+        + px[..., INDEX["right_foot_index"], 0] - px[..., INDEX["right_heel"], 0]
+    )
+    head = np.nan_to_num(head)
+    toes = np.nan_to_num(toes)
+    return np.sign(np.where(head != 0, head, toes))

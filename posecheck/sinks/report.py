@@ -1,0 +1,93 @@
+"""report.json (the contract other tools read) and frames.csv (one row per frame)."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+from ..errors import OutputError
+from ..events import Summary
+from ..spec.schema import ExerciseSpec
+from .step import Step
+
+REPORT_NAME = "report.json"
+FRAMES_NAME = "frames.csv"
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON to ``path`` via a temporary file, so a crash never leaves half a report."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    try:
+        tmp.write_text(json.dumps(data, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write the report ({exc.strerror})") from None
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe: NaN/inf become null, tuples lists."""
+    if isinstance(value, float):
+        return None if not math.isfinite(value) else round(value, 3)
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+def build_report(
+    spec: ExerciseSpec, source: str, summary: Summary, frames: int, frames_with_pose: int, duration_s: float,
+    extra_warnings: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """The report.json dictionary (see README, "report.json")."""
+    return _clean(
+        {
+            "exercise": spec.id,
+            "exercise_name": spec.name,
+            "spec_path": str(spec.path) if spec.path else None,
+            "source": source,
+            "duration_s": duration_s,
+            "frames": frames,
+            "frames_with_pose": frames_with_pose,
+            "rep_count": summary.rep_count,
+            "rep_count_by_side": summary.rep_count_by_side,
+            "reps": [dataclasses.asdict(r) for r in summary.reps],
+            "holds": [dataclasses.asdict(h) for h in summary.holds],
+            "warnings": [*summary.warnings, *extra_warnings],
+            "fault_labels": {cid: c.label or cid for cid, c in spec.checks.items()},
+        }
+    )
+
+
+class FramesCsv:
+    """Streams frames.csv: time, pose found, side, then every metric of the spec. Flushed every second."""
+
+    def __init__(self, path: Path, spec: ExerciseSpec) -> None:
+        self.path = path
+        self._metrics = list(spec.metrics)
+        try:
+            self._file = path.open("w", newline="", encoding="utf-8")
+        except OSError as exc:
+            raise OutputError(f"{path}: cannot write ({exc.strerror})") from None
+        self._csv = csv.writer(self._file)
+        self._csv.writerow(["frame", "time_s", "pose_found", "side", "phase", "faults", *self._metrics])
+        self._rows = 0
+
+    def write(self, step: Step) -> None:
+        s = step.sample
+        values = [("" if not math.isfinite(v) else f"{v:.3f}") for v in (s.values[m] for m in self._metrics)]
+        self._csv.writerow(
+            [step.frame.index, f"{s.t_s:.3f}", int(s.pose_found), s.side or "", step.phase,
+             ";".join(sorted(step.active_faults)), *values]
+        )  # fmt: skip
+        self._rows += 1
+        if self._rows % 30 == 0:
+            self._file.flush()
+
+    def close(self, summary: Summary) -> None:
+        self._file.close()
