@@ -18,7 +18,7 @@ POINT_INDEX: dict[str, int] = {**INDEX, **{name: COUNT + i for i, name in enumer
 _MID_PAIRS = np.array([[INDEX[a], INDEX[b]] for a, b in MIDPOINTS.values()])
 _BONES = np.array([[INDEX[a], INDEX[b]] for a, b in LIMB_BONES])
 _BONE_HISTORY = 90  # frames of bone lengths kept for the running median
-_BASELINE_S = 10.0
+BASELINE_WINDOW_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -156,7 +156,7 @@ class Sampler:
         self._sides = SideChooser(spec.side.choose, spec.side.switch_after_s)
         self._bones: deque[np.ndarray] = deque(maxlen=_BONE_HISTORY)
         self._baseline: dict[str, deque[tuple[float, float]]] = {
-            n: deque() for n, ms in spec.metrics.items() if ms.baseline
+            n: deque() for n, ms in spec.metrics.items() if ms.baseline != "none"
         }
         self._last_pose_t: float | None = None
 
@@ -196,7 +196,8 @@ class Sampler:
         lengths = m.distance(px[_BONES[:, 0]], px[_BONES[:, 1]])
         if len(self._bones) >= 10:
             median = np.nanmedian(np.array(self._bones), axis=0)
-            jumped = np.abs(lengths / median - 1.0) > lm.max_bone_change
+            with np.errstate(divide="ignore", invalid="ignore"):
+                jumped = np.abs(lengths / median - 1.0) > lm.max_bone_change
             bad[_BONES[jumped].ravel()] = True
         else:
             jumped = np.zeros(len(_BONES), bool)
@@ -205,11 +206,17 @@ class Sampler:
         return px
 
     def _relative_to_baseline(self, name: str, value: float, t_s: float) -> float:
-        """Value divided by its typical high (90th percentile) over the previous seconds."""
+        """Value against its own recent history (see MetricSpec.baseline); NaN until 5 values are known."""
         history = self._baseline[name]
-        while history and t_s - history[0][0] > _BASELINE_S:
+        while history and t_s - history[0][0] > BASELINE_WINDOW_S:
             history.popleft()
-        base = np.percentile([v for _, v in history], 90) if len(history) >= 5 else np.nan
+        ratio = self.spec.metrics[name].baseline == "ratio_to_high"
+        if len(history) >= 5:
+            base = float(np.percentile([v for _, v in history], 90 if ratio else 10))
+        else:
+            base = np.nan
         if np.isfinite(value):
             history.append((t_s, value))
-        return float(value / base) if np.isfinite(base) and base > 0 else float("nan")
+        if ratio:
+            return float(value / base) if np.isfinite(base) and base > 0 else float("nan")
+        return float(value - base)

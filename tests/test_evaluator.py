@@ -133,7 +133,7 @@ def test_two_people_in_view_is_reported(bridge_spec):
 
 def test_lunges_are_counted_per_side():
     spec = find_spec("lunge")
-    stand, bottom = 2.1, 1.1
+    stand, bottom = 1.0, 0.55
     values = {"hip_height": concat(hold(stand, 1.5), rep(stand, bottom), hold(stand, 0.5), rep(stand, bottom), hold(stand, 0.5))}
     n = len(values["hip_height"])
     for name in ("front_knee", "back_knee", "torso", "shin", "back_knee_height"):

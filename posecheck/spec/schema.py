@@ -128,8 +128,13 @@ class MetricSpec:
     )
     per: tuple[str, ...] = field(default=(), metadata=doc("distance_ratio/height: the 2-point normalising segment."))
     floor: tuple[str, ...] = field(default=(), metadata=doc("height: landmarks whose lowest marks the floor."))
-    baseline: bool = field(
-        default=False, metadata=doc("Divide by the metric's value when the set starts (distance_ratio/height).")
+    baseline: Literal["none", "ratio_to_high", "minus_low"] = field(
+        default="none",
+        metadata=doc(
+            "Calibrate against the person's own recent values (last 10 s): ratio_to_high divides by the "
+            "90th percentile (e.g. hip height as a fraction of standing), minus_low subtracts the 10th "
+            "percentile (e.g. knee opening above its closed value)."
+        ),
     )
 
 
