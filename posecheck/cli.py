@@ -81,6 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
     p.set_defaults(func=_cmd_analyze)
 
+    from .live.cli import add_live_parser
+
+    add_live_parser(sub)
+
     p = sub.add_parser("specs", help="list the shipped exercise specs", description="List exercise specs.")
     p.add_argument("--folder", help="list the specs in this folder instead")
     p.add_argument("--schema", action="store_true", help="print the JSON Schema of spec files")

@@ -371,6 +371,8 @@ class Evaluator:
                     self._rep.faults.add(cid)
                 if self._hold is not None:
                     self._hold.faults.add(cid)
+                    # The spell before the fault was confirmed was counted as good form: take it back.
+                    self._hold.good_form_s = max(0.0, self._hold.good_form_s - (t - state.out_since))
                 out.append(ev.FaultStarted(t, cid, round(float(value), 2)))
                 self._cue(cid, check, t, out)
 

@@ -64,6 +64,10 @@ def build_report(
     )
 
 
+def _fmt(value: float) -> str:
+    return f"{value:.3f}" if math.isfinite(value) else ""
+
+
 class FramesCsv:
     """Streams frames.csv: time, pose found, side, then every metric of the spec. Flushed every second."""
 
@@ -75,15 +79,17 @@ class FramesCsv:
         except OSError as exc:
             raise OutputError(f"{path}: cannot write ({exc.strerror})") from None
         self._csv = csv.writer(self._file)
-        self._csv.writerow(["frame", "time_s", "pose_found", "side", "phase", "faults", *self._metrics])
+        self._csv.writerow(
+            ["frame", "time_s", "pose_found", "side", "phase", "faults", "view_width", *self._metrics]
+        )
         self._rows = 0
 
     def write(self, step: Step) -> None:
         s = step.sample
-        values = [("" if not math.isfinite(v) else f"{v:.3f}") for v in (s.values[m] for m in self._metrics)]
+        values = [_fmt(s.values[m]) for m in self._metrics]
         self._csv.writerow(
             [step.frame.index, f"{s.t_s:.3f}", int(s.pose_found), s.side or "", step.phase,
-             ";".join(sorted(step.active_faults)), *values]
+             ";".join(sorted(step.active_faults)), _fmt(s.width_ratio), *values]
         )  # fmt: skip
         self._rows += 1
         if self._rows % 30 == 0:

@@ -25,7 +25,7 @@ class Progress:
     def write(self, step: Step) -> None:
         self._done += 1
         now = time.perf_counter()
-        if now - self._last_draw >= 0.25:
+        if now - self._last_draw >= 0.25 and self.stream.isatty():
             self._last_draw = now
             self._draw(now)
 
