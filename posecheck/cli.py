@@ -19,23 +19,22 @@ examples:
 """
 
 
-def _spec_from_args(args: argparse.Namespace) -> ExerciseSpec:
+def spec_from_args(args: argparse.Namespace) -> ExerciseSpec:
+    """The spec named by --exercise or --spec (exactly one). Raises SpecError."""
     if args.spec and args.exercise:
         raise SpecError("give either --exercise NAME or --spec FILE, not both")
     if args.spec:
         return load_spec(args.spec)
     if args.exercise:
         return find_spec(args.exercise)
-    raise SpecError(
-        "no exercise given: add --exercise NAME (see `posecheck specs`) or --spec FILE"
-    )
+    raise SpecError("no exercise given: add --exercise NAME (see `posecheck specs`) or --spec FILE")
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
     from .pipeline import analyze
     from .sinks.terminal import format_summary
 
-    spec = _spec_from_args(args)
+    spec = spec_from_args(args)
     out = Path(args.out) if args.out else Path("results") / Path(str(args.source)).stem
     report = analyze(
         args.source, spec, out, model_path=args.model, write_video=not args.no_video, quiet=args.quiet

@@ -40,6 +40,12 @@ class NoPersonError(PosecheckError):
     exit_code = 5
 
 
+class DisplayError(PosecheckError):
+    """No window can be opened (no display, or the GUI toolkit fails)."""
+
+    exit_code = 7
+
+
 class OutputError(PosecheckError):
     """A result file or folder cannot be written."""
 

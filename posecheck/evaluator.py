@@ -128,7 +128,7 @@ class Evaluator:
         out: list[ev.Event] = []
         t = self._last_t if self._last_t is not None else 0.0
         if self._rep is not None:
-            self._reject("the video ended mid-rep", t, out)
+            self._reject("the input ended mid-rep", t, out)
         if self._hold is not None:
             self._end_hold(self._hold.last_in_position_s, out)
         return out
@@ -288,6 +288,10 @@ class Evaluator:
         assert hs is not None
         in_position = usable and self._in_position(sample)
         hold = self._hold
+        if in_position and hold is not None and t - hold.last_in_position_s > hs.grace_s:
+            # Frames stopped arriving for longer than the grace: that hold is over, a new one starts.
+            self._end_hold(hold.last_in_position_s, out)
+            hold = None
         if in_position and hold is None:
             hold = self._hold = _HoldState(start_s=t, last_in_position_s=t)
             self.phase = "hold"
@@ -304,7 +308,7 @@ class Evaluator:
         hold.last_in_position_s = t
         good = not (self.active_faults & self._hold_check_ids())
         if good:
-            hold.good_form_s += gap if gap <= hs.grace_s else dt
+            hold.good_form_s += gap
         if hold.good_form_s >= hold.next_progress_s:
             hold.next_progress_s = np.floor(hold.good_form_s) + 1.0
             out.append(ev.HoldProgress(t, sample.side, round(hold.good_form_s, 2), hs.target_s, good))

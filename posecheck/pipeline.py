@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from .errors import NoPersonError, OutputError, PosecheckError
 from .evaluator import Evaluator
 from .events import Event
 from .frame import Frame, VideoInfo
-from .pose import PersonSelector, PoseBackend, create_backend
-from .sampler import Sampler
+from .pose import PersonSelector, Pose, PoseBackend, create_backend
+from .sampler import Sample, Sampler
 from .sinks import Sink, Step
 from .sinks.report import FRAMES_NAME, REPORT_NAME, FramesCsv, build_report, write_json_atomic
 from .sinks.terminal import Progress
@@ -21,6 +21,12 @@ from .sources import open_source, prefetch
 from .spec.schema import ExerciseSpec
 
 ANNOTATED_NAME = "annotated.mp4"
+
+
+class Measures(Protocol):
+    """What the loop needs of a sampler: one Sample per frame."""
+
+    def update(self, pose: Pose | None, timestamp_ms: float, people_in_view: int = 0) -> Sample: ...
 
 
 @dataclass
@@ -36,7 +42,7 @@ class LoopStats:
         return (self.last_ms - self.first_ms) / 1000.0 if self.first_ms is not None else 0.0
 
 
-def make_step(frame: Frame, sample, events: Sequence[Event], evaluator: Evaluator) -> Step:
+def make_step(frame: Frame, sample: Sample, events: Sequence[Event], evaluator: Evaluator) -> Step:
     """Bundle one pass of the loop with the evaluator's state after it."""
     return Step(
         frame=frame,
@@ -58,7 +64,7 @@ def run_loop(
     sinks: Sequence[Sink],
     stats: LoopStats,
     selector: PersonSelector | None = None,
-    sampler: Sampler | None = None,
+    sampler: Measures | None = None,
 ) -> None:
     """Run every frame through pose → metrics → evaluator → sinks, updating ``stats`` as it goes."""
     selector = selector or PersonSelector()

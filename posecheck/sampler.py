@@ -160,6 +160,10 @@ class Sampler:
         }
         self._last_pose_t: float | None = None
 
+    def force_side(self, side: str | None) -> None:
+        """Measure ``side`` ('left'/'right') whatever the spec's rule says; None goes back to the rule."""
+        self._sides = SideChooser(side if side is not None else self.spec.side.choose, self.spec.side.switch_after_s)
+
     def update(self, pose: Pose | None, timestamp_ms: float, people_in_view: int = 0) -> Sample:
         """Measure one frame; ``pose`` is None when nobody is followed."""
         t_s = timestamp_ms / 1000.0

@@ -43,9 +43,10 @@ class Progress:
         self.stream.flush()
 
     def close(self, summary: Summary) -> None:
-        self._draw(time.perf_counter())
-        self.stream.write("\n")
-        self.stream.flush()
+        if self.stream.isatty():
+            self._draw(time.perf_counter())
+            self.stream.write("\n")
+            self.stream.flush()
 
 
 def format_summary(report: dict[str, Any], spec: ExerciseSpec) -> str:

@@ -1,0 +1,69 @@
+"""Pose estimation: frames in, :class:`Pose` values out.
+
+Usage::
+
+    with create_backend("mediapipe") as backend:
+        selector = PersonSelector()
+        for frame in frames:
+            person = selector.update(backend.detect(frame), frame.timestamp_ms)   # Pose | None
+
+Backends are imported lazily: importing this package does not import mediapipe.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..errors import ModelError
+from .selection import PersonSelector, SelectorOptions
+from .types import Pose, PoseBackend
+
+__all__ = [
+    "BACKENDS",
+    "PersonSelector",
+    "Pose",
+    "PoseBackend",
+    "SelectorOptions",
+    "create_backend",
+]
+
+
+def _mediapipe(model_path: Path | None, options: Any) -> PoseBackend:
+    from .mediapipe_backend import MediaPipeBackend, MediaPipeOptions
+
+    if options is not None and not isinstance(options, MediaPipeOptions):
+        raise ModelError(f"options for the mediapipe backend must be MediaPipeOptions, got {type(options).__name__}")
+    return MediaPipeBackend(options, model_path=model_path)
+
+
+#: Backend name -> factory(model_path, options). Registering a name here makes it valid everywhere.
+BACKENDS: dict[str, Callable[[Path | None, Any], PoseBackend]] = {"mediapipe": _mediapipe}
+
+
+def create_backend(
+    name: str = "mediapipe",
+    *,
+    model_path: Path | None = None,
+    options: Any = None,
+) -> PoseBackend:
+    """Create and open the pose backend called ``name`` (see :data:`BACKENDS`).
+
+    ``model_path`` is a model file for the backend (for mediapipe a pose landmarker ``.task``; default:
+    the bundle built from the installed wheel); ``options`` its options object (for mediapipe a
+    :class:`~posecheck.pose.mediapipe_backend.MediaPipeOptions`). Returns an open backend, usable as a
+    context manager that closes it. Raises :class:`ModelError` for an unknown name (listing the valid
+    ones), a missing or invalid model, or a model that does not load.
+    """
+    factory = BACKENDS.get(name)
+    if factory is None:
+        near = difflib.get_close_matches(name, BACKENDS, n=1)
+        hint = f"; did you mean '{near[0]}'?" if near else ""
+        raise ModelError(f"unknown pose backend '{name}'; valid names: {', '.join(sorted(BACKENDS))}{hint}")
+    backend = factory(Path(model_path) if model_path is not None else None, options)
+    opener = getattr(backend, "open", None)
+    if callable(opener):
+        opener()
+    return backend

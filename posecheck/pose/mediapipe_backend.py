@@ -1,0 +1,216 @@
+"""MediaPipe Tasks PoseLandmarker in VIDEO running mode, behind the :class:`PoseBackend` protocol.
+
+mediapipe is imported when a backend is opened, never when posecheck is imported (it takes ~2 s and
+prints log lines).
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, TypeVar
+
+import cv2
+import numpy as np
+
+from .._quiet import quiet_stderr
+from ..errors import ModelError
+from ..frame import Frame
+from ..landmarks import COUNT
+from .bundle import check_user_model, ensure_bundle
+from .types import Pose
+
+_B = TypeVar("_B", bound="MediaPipeBackend")
+
+
+@dataclass(frozen=True)
+class MediaPipeOptions:
+    """Thresholds of the MediaPipe pose landmarker; the defaults are MediaPipe's own, except num_poses.
+
+    ``num_poses``: most people reported per frame. 2 lets a second person in view be noticed (and the
+    :class:`~posecheck.pose.selection.PersonSelector` follow the one exercising); it costs speed,
+    because the person detector then runs on every frame while fewer than ``num_poses`` people are
+    tracked (about 31 fps instead of 50 on a 1080p clip here). Use 1 when only one person is ever in view.
+    ``min_pose_detection_confidence``: score in [0, 1] the person detector needs to start a pose.
+    ``min_pose_presence_confidence``: score in [0, 1] the landmark model needs to report the pose.
+    ``min_tracking_confidence``: score in [0, 1] below which tracking is dropped and the detector runs
+    again on the next frame.
+    ``duplicate_overlap``: with num_poses > 1 MediaPipe sometimes reports one person twice (two fits,
+    one box inside the other; on a multi-person clip here the pairs overlapped 93-100% of the smaller
+    box, distinct people 0%). Two poses whose boxes share at least this fraction of the smaller box
+    are taken as one person and the less visible is dropped (values above 1 keep every pose).
+    """
+
+    num_poses: int = 2
+    min_pose_detection_confidence: float = 0.5
+    min_pose_presence_confidence: float = 0.5
+    min_tracking_confidence: float = 0.5
+    duplicate_overlap: float = 0.9
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.num_poses, int) or self.num_poses < 1:
+            raise ModelError(f"MediaPipeOptions.num_poses must be an integer of at least 1, got {self.num_poses!r}")
+        for f in fields(self):
+            if f.name.startswith("min_"):
+                value = getattr(self, f.name)
+                if not (isinstance(value, (int, float)) and 0.0 <= value <= 1.0):
+                    raise ModelError(f"MediaPipeOptions.{f.name} must be a number in [0, 1], got {value!r}")
+        if not (isinstance(self.duplicate_overlap, (int, float)) and self.duplicate_overlap > 0):
+            raise ModelError(
+                f"MediaPipeOptions.duplicate_overlap must be a positive number, got {self.duplicate_overlap!r}"
+            )
+
+
+class MediaPipeBackend:
+    """Pose landmarks from MediaPipe's PoseLandmarker (Tasks API, VIDEO running mode).
+
+    ``model_path`` is a pose landmarker ``.task`` file; by default the bundle assembled from the
+    mediapipe 0.10.21 wheel (:func:`~posecheck.pose.bundle.ensure_bundle`). The model is loaded by
+    :meth:`open` (called by :func:`~posecheck.pose.create_backend`) or on first use.
+    """
+
+    name = "mediapipe"
+
+    def __init__(self, options: MediaPipeOptions | None = None, *, model_path: Path | None = None) -> None:
+        self.options = options if options is not None else MediaPipeOptions()
+        self.model_path: Path | None = check_user_model(model_path) if model_path is not None else None
+        self._landmarker: Any = None
+        self._mp: Any = None
+        self._finalizer: weakref.finalize | None = None
+        self._last_ts_ms: float | None = None
+        self._last_mp_ts: int = -1
+        # MediaPipe logs once more on the first frame that holds a person, so fd 2 stays silenced
+        # around detect() until then (non-noise lines are still written back by quiet_stderr).
+        self._quiet_calls = True
+
+    def __enter__(self: _B) -> _B:
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def open(self) -> None:
+        """Load the model (building the default bundle if needed). Does nothing if already open.
+
+        Raises :class:`ModelError` if mediapipe or the model is missing or the model does not load.
+        """
+        if self._landmarker is not None:
+            return
+        path = self.model_path if self.model_path is not None else ensure_bundle()
+        try:
+            import mediapipe as mp
+            from mediapipe.tasks.python import BaseOptions, vision
+        except ImportError as exc:
+            raise ModelError(
+                f"mediapipe cannot be imported ({exc}); install mediapipe==0.10.21 (pip install mediapipe==0.10.21)"
+            ) from exc
+        opts = vision.PoseLandmarkerOptions(
+            base_options=BaseOptions(model_asset_path=str(path)),
+            running_mode=vision.RunningMode.VIDEO,
+            num_poses=self.options.num_poses,
+            min_pose_detection_confidence=self.options.min_pose_detection_confidence,
+            min_pose_presence_confidence=self.options.min_pose_presence_confidence,
+            min_tracking_confidence=self.options.min_tracking_confidence,
+        )
+        with quiet_stderr() as log:
+            try:
+                landmarker = vision.PoseLandmarker.create_from_options(opts)
+            except (RuntimeError, ValueError) as exc:
+                log.discard = True  # its one useful line is in the message below
+                detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise ModelError(f"pose model {path}: cannot be loaded by mediapipe ({detail})") from exc
+        self._mp = mp
+        self._landmarker = landmarker
+        self._finalizer = weakref.finalize(self, landmarker.close)
+        self._last_ts_ms, self._last_mp_ts, self._quiet_calls = None, -1, True
+        self.model_path = path
+
+    def close(self) -> None:
+        """Release the model. Safe to call twice; the backend can be opened again afterwards."""
+        if self._finalizer is not None:
+            self._finalizer()
+            self._finalizer = None
+        self._landmarker = None
+
+    def detect(self, frame: Frame) -> list[Pose]:
+        """Every person found in ``frame`` (possibly none), landmarks in pixels of that frame.
+
+        Frames must come in strictly increasing ``timestamp_ms`` order (the model tracks over time).
+        Two timestamps that round to the same millisecond are spaced 1 ms apart for MediaPipe.
+        Raises :class:`ModelError` for a timestamp not after the previous one, or if inference fails.
+        """
+        if self._landmarker is None:
+            self.open()
+        ts = frame.timestamp_ms
+        if not math.isfinite(ts):
+            raise ModelError(f"frame {frame.index}: timestamp {ts} ms is not a finite number")
+        if self._last_ts_ms is not None and ts <= self._last_ts_ms:
+            raise ModelError(
+                f"frame {frame.index}: timestamp {ts:.3f} ms is not after the previous frame's "
+                f"{self._last_ts_ms:.3f} ms; the pose model tracks people over time and needs strictly "
+                "increasing timestamps (open a new backend to start over)"
+            )
+        mp_ts = max(round(ts), self._last_mp_ts + 1)
+        rgb = cv2.cvtColor(frame.image, cv2.COLOR_BGR2RGB)
+        image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb)
+        try:
+            if self._quiet_calls:
+                with quiet_stderr():
+                    result = self._landmarker.detect_for_video(image, mp_ts)
+            else:
+                result = self._landmarker.detect_for_video(image, mp_ts)
+        except (RuntimeError, ValueError) as exc:
+            raise ModelError(f"pose model failed on frame {frame.index} ({ts:.1f} ms): {exc}") from exc
+        self._last_ts_ms, self._last_mp_ts = ts, mp_ts
+        if result.pose_landmarks:
+            self._quiet_calls = False
+        height, width = frame.image.shape[:2]
+        world = result.pose_world_landmarks or [None] * len(result.pose_landmarks)
+        poses = [_to_pose(lms, wlms, width, height) for lms, wlms in zip(result.pose_landmarks, world)]
+        return drop_duplicates(poses, self.options.duplicate_overlap) if len(poses) > 1 else poses
+
+
+def drop_duplicates(poses: list[Pose], min_overlap: float) -> list[Pose]:
+    """``poses`` without those whose bbox shares at least ``min_overlap`` of the smaller box with a
+    more visible pose's bbox (one person reported twice). Order is kept."""
+    ranked = sorted(range(len(poses)), key=lambda i: -float(poses[i].visibility.mean()))
+    kept: list[int] = []
+    for i in ranked:
+        if not any(_overlap(poses[i].bbox, poses[k].bbox) >= min_overlap for k in kept):
+            kept.append(i)
+    return [poses[i] for i in sorted(kept)]
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    """Intersection of two boxes over the area of the smaller one."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return w * h / smaller if w > 0 and h > 0 and smaller > 0 else 0.0
+
+
+def _value(v: float | None, default: float) -> float:
+    return default if v is None else v
+
+
+def _to_pose(landmarks: Any, world: Any, width: int, height: int) -> Pose:
+    if len(landmarks) != COUNT:
+        raise ModelError(f"pose model returned {len(landmarks)} landmarks, expected {COUNT}; is it a pose model?")
+    rows = np.array(
+        [(p.x, p.y, _value(p.visibility, 1.0), _value(p.presence, 1.0)) for p in landmarks],
+        dtype=np.float32,
+    )
+    image_px = rows[:, :2] * np.array([width, height], dtype=np.float32)
+    world_m = None
+    if world is not None and len(world) == COUNT:
+        world_m = np.array([(p.x, p.y, p.z) for p in world], dtype=np.float32)
+    return Pose(
+        image_px=np.ascontiguousarray(image_px),
+        visibility=np.ascontiguousarray(rows[:, 2]),
+        presence=np.ascontiguousarray(rows[:, 3]),
+        world_m=world_m,
+        image_size=(width, height),
+    )

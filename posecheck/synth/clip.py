@@ -1,0 +1,297 @@
+"""Clip descriptions: what to render, as data (a TOML file or a dict), validated with clear errors.
+
+Example (``posecheck/synth/clips/glute_bridge_demo.toml``)::
+
+    exercise = "glute_bridge"     # glute_bridge | lunge | clamshell | hip_flexor_stretch
+    seed = 7                      # same seed, same frames; also picks any look field left out
+    tempo = 1.0                   # > 1 is faster
+    lead_in_s = 1.5               # still, in the starting position, before the first rep
+    lead_out_s = 1.0
+    first_side = "left"           # one-sided exercises: the side of the first rep (or of the hold)
+    alternate = true              # lunges alternate legs unless a rep names its side
+    [camera]
+    view = "side"                 # side | front | oblique
+    facing = "right"              # which image side the person's front (bridge: feet) points to
+    height_m = 0.55               # lens height above the floor
+    distance_m = 3.0              # leave out to fit the whole motion in the frame
+    hfov_deg = 62.0
+    jitter_px = 0.6               # slow shake of the image, pixels
+    [look]                        # every field optional; see posecheck.synth.look for the names
+    body = "female"               # default | female | male | heavy
+    skin = "medium"
+    top = "teal"
+    bottom = "black"
+    legs = "long"                 # long | shorts
+    sleeves = "short"             # short | long
+    lighting = "neutral"
+    [[reps]]
+    count = 5                     # five good reps
+    [[reps]]
+    fault = "hips_low"            # a fault id of the exercise
+    size = 150                    # its size (see motions.py for what each size measures)
+
+Holds use ``[[holds]]`` entries instead: ``seconds`` (required), optional ``fault``, ``size``, ``side``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomllib
+
+from ..errors import SpecError
+from .body import variants
+from .look import Look
+from .motions import EXERCISES
+
+VIEWS = ("side", "front", "oblique")
+FACINGS = ("left", "right")
+SIDES = ("left", "right")
+TOP_KEYS = ("exercise", "seed", "tempo", "lead_in_s", "lead_out_s", "first_side", "alternate", "camera",
+            "look", "reps", "holds", "name")
+CAMERA_KEYS = ("view", "facing", "height_m", "distance_m", "hfov_deg", "jitter_px")
+LOOK_KEYS = ("body", *Look.__dataclass_fields__.keys())
+REP_KEYS = ("fault", "size", "side", "count")
+HOLD_KEYS = ("seconds", "fault", "size", "side")
+MAX_REPS = 200
+MAX_SECONDS = 600.0
+
+
+class ClipError(SpecError, ValueError):
+    """A clip description is malformed; the message names the file, the key, what was expected and
+    what was found."""
+
+
+@dataclass(frozen=True)
+class CameraSpec:
+    """Where the camera is: ``view`` of the person, the image side they face, height and distance.
+
+    ``distance_m`` None means: fit the whole motion in the frame.
+    """
+
+    view: str = "side"
+    facing: str = "right"
+    height_m: float | None = None
+    distance_m: float | None = None
+    hfov_deg: float = 62.0
+    jitter_px: float = 0.6
+
+
+@dataclass(frozen=True)
+class RepSpec:
+    """One rep: good (``fault`` None) or with a named fault of ``size`` (None = the fault's default)."""
+
+    fault: str | None = None
+    size: float | None = None
+    side: str | None = None
+
+
+@dataclass(frozen=True)
+class HoldSpec:
+    """One stretch of a hold: ``seconds`` of good posture or of a fault."""
+
+    seconds: float
+    fault: str | None = None
+    size: float | None = None
+    side: str | None = None
+
+
+@dataclass(frozen=True)
+class Clip:
+    """A validated clip description."""
+
+    exercise: str
+    seed: int = 0
+    tempo: float = 1.0
+    lead_in_s: float = 1.5
+    lead_out_s: float = 1.0
+    first_side: str = "left"
+    alternate: bool = True
+    camera: CameraSpec = field(default_factory=CameraSpec)
+    body: str = "default"
+    look: dict[str, str] = field(default_factory=dict)
+    reps: tuple[RepSpec, ...] = ()
+    holds: tuple[HoldSpec, ...] = ()
+    name: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-friendly dict of the description (as stored in the truth file)."""
+        d = asdict(self)
+        d["reps"] = [asdict(r) for r in self.reps]
+        d["holds"] = [asdict(h) for h in self.holds]
+        return d
+
+
+def _where(source: str, key: str) -> str:
+    return f"{source}: {key}" if key else source
+
+
+def _unknown_keys(table: dict[str, Any], allowed: tuple[str, ...], source: str, prefix: str) -> None:
+    for key in table:
+        if key not in allowed:
+            near = difflib.get_close_matches(key, allowed, n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else f"; expected one of {', '.join(allowed)}"
+            raise ClipError(f"{_where(source, prefix + key)}: unknown key{hint}")
+
+
+def _choice(value: Any, choices: tuple[str, ...] | list[str], source: str, key: str) -> str:
+    if not isinstance(value, str) or value not in choices:
+        near = difflib.get_close_matches(str(value), list(choices), n=1)
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        raise ClipError(f"{_where(source, key)} = {value!r}; expected one of {', '.join(choices)}{hint}")
+    return value
+
+
+def _number(value: Any, source: str, key: str, lo: float, hi: float, integer: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not isinstance(value, int)):
+        kind = "an integer" if integer else "a number"
+        raise ClipError(f"{_where(source, key)} = {value!r}; expected {kind} in [{lo:g}, {hi:g}]")
+    if not lo <= value <= hi:
+        raise ClipError(f"{_where(source, key)} = {value!r}; expected a value in [{lo:g}, {hi:g}]")
+    return value
+
+
+def _optional(table: dict[str, Any], key: str, source: str, prefix: str, lo: float, hi: float) -> float | None:
+    return None if key not in table else float(_number(table[key], source, prefix + key, lo, hi))
+
+
+def _table(value: Any, source: str, key: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ClipError(f"{_where(source, key)}: expected a table, got {type(value).__name__}")
+    return value
+
+
+def parse_clip(data: dict[str, Any], source: str = "<clip>") -> Clip:
+    """Validate a clip description (as parsed from TOML).
+
+    Raises:
+        ClipError: the first problem found, naming ``source`` and the key.
+    """
+    _unknown_keys(data, TOP_KEYS, source, "")
+    if "exercise" not in data:
+        raise ClipError(f"{source}: missing key 'exercise'; expected one of {', '.join(EXERCISES)}")
+    ex_id = _choice(data["exercise"], list(EXERCISES), source, "exercise")
+    ex = EXERCISES[ex_id]
+    seed = int(_number(data.get("seed", 0), source, "seed", 0, 2**31 - 1, integer=True))
+    tempo = float(_number(data.get("tempo", 1.0), source, "tempo", 0.25, 4.0))
+    lead_in = float(_number(data.get("lead_in_s", 1.5), source, "lead_in_s", 0.0, 30.0))
+    lead_out = float(_number(data.get("lead_out_s", 1.0), source, "lead_out_s", 0.0, 30.0))
+    first_side = _choice(data.get("first_side", "left"), SIDES, source, "first_side")
+    alternate = data.get("alternate", ex.id == "lunge")
+    if not isinstance(alternate, bool):
+        raise ClipError(f"{source}: alternate = {alternate!r}; expected true or false")
+
+    cam_raw = _table(data.get("camera", {}), source, "camera")
+    _unknown_keys(cam_raw, CAMERA_KEYS, source, "camera.")
+    camera = CameraSpec(
+        view=_choice(cam_raw.get("view", ex.view), VIEWS, source, "camera.view"),
+        facing=_choice(cam_raw.get("facing", "right"), FACINGS, source, "camera.facing"),
+        height_m=_optional(cam_raw, "height_m", source, "camera.", 0.05, 3.0),
+        distance_m=_optional(cam_raw, "distance_m", source, "camera.", 1.0, 8.0),
+        hfov_deg=float(_number(cam_raw.get("hfov_deg", 62.0), source, "camera.hfov_deg", 30.0, 100.0)),
+        jitter_px=float(_number(cam_raw.get("jitter_px", 0.6), source, "camera.jitter_px", 0.0, 10.0)),
+    )
+
+    look_raw = _table(data.get("look", {}), source, "look")
+    _unknown_keys(look_raw, LOOK_KEYS, source, "look.")
+    body = _choice(look_raw.get("body", "default"), list(variants()), source, "look.body")
+    look = {k: v for k, v in look_raw.items() if k != "body"}
+    probe = Look(**{f: look.get(f, _first_valid(f)) for f in Look.__dataclass_fields__})
+    for problem in probe.validate():
+        raise ClipError(f"{source}: look.{problem}")
+
+    reps: list[RepSpec] = []
+    holds: list[HoldSpec] = []
+    if ex.kind == "reps":
+        if "holds" in data:
+            raise ClipError(f"{source}: holds: {ex.id} is counted in reps; use [[reps]] entries")
+        raw = data.get("reps")
+        if not isinstance(raw, list) or not raw:
+            raise ClipError(f"{source}: reps: expected at least one [[reps]] entry for {ex.id}")
+        for i, entry in enumerate(raw):
+            key = f"reps[{i}]"
+            entry = _table(entry, source, key)
+            _unknown_keys(entry, REP_KEYS, source, key + ".")
+            fault, size = _fault(entry, ex, source, key)
+            side = None
+            if "side" in entry:
+                if not ex.sided:
+                    raise ClipError(f"{source}: {key}.side: {ex.id} is not one-sided; remove 'side'")
+                side = _choice(entry["side"], SIDES, source, key + ".side")
+            count = int(_number(entry.get("count", 1), source, key + ".count", 1, MAX_REPS, integer=True))
+            reps.extend(RepSpec(fault, size, side) for _ in range(count))
+        if len(reps) > MAX_REPS:
+            raise ClipError(f"{source}: reps: {len(reps)} reps; expected at most {MAX_REPS}")
+        if ex.id == "clamshell":
+            sides = {r.side or first_side for r in reps}
+            if len(sides) > 1:
+                raise ClipError(f"{source}: reps: a clamshell set keeps one top leg; found sides {sorted(sides)}")
+    else:
+        if "reps" in data:
+            raise ClipError(f"{source}: reps: {ex.id} is a hold; use [[holds]] entries")
+        raw = data.get("holds")
+        if not isinstance(raw, list) or not raw:
+            raise ClipError(f"{source}: holds: expected at least one [[holds]] entry for {ex.id}")
+        for i, entry in enumerate(raw):
+            key = f"holds[{i}]"
+            entry = _table(entry, source, key)
+            _unknown_keys(entry, HOLD_KEYS, source, key + ".")
+            if "seconds" not in entry:
+                raise ClipError(f"{source}: {key}: missing key 'seconds'")
+            seconds = float(_number(entry["seconds"], source, key + ".seconds", 0.5, MAX_SECONDS))
+            fault, size = _fault(entry, ex, source, key)
+            side = _choice(entry["side"], SIDES, source, key + ".side") if "side" in entry else None
+            holds.append(HoldSpec(seconds, fault, size, side))
+    return Clip(
+        exercise=ex.id, seed=seed, tempo=tempo, lead_in_s=lead_in, lead_out_s=lead_out,
+        first_side=first_side, alternate=alternate, camera=camera, body=body, look=look,
+        reps=tuple(reps), holds=tuple(holds), name=str(data.get("name", "")),
+    )
+
+
+def _first_valid(field_name: str) -> str:
+    from .look import CLOTHING, FLOORS, HAIR, LIGHTING, MATS, SHOES, SKIN_TONES, WALLS
+
+    first = {
+        "skin": SKIN_TONES, "hair": HAIR, "top": CLOTHING, "bottom": CLOTHING, "shoes": SHOES,
+        "lighting": LIGHTING, "floor": FLOORS, "wall": WALLS, "mat": MATS,
+        "legs": {"shorts": 0}, "sleeves": {"short": 0},
+    }[field_name]
+    return next(iter(first))
+
+
+def _fault(entry: dict[str, Any], ex: Any, source: str, key: str) -> tuple[str | None, float | None]:
+    fault = entry.get("fault")
+    if fault is None:
+        if "size" in entry:
+            raise ClipError(f"{source}: {key}.size: a size needs a fault; add fault = one of {', '.join(ex.faults)}")
+        return None, None
+    fault = _choice(fault, list(ex.faults), source, key + ".fault")
+    size = entry.get("size")
+    if size is not None:
+        size = float(_number(size, source, key + ".size", -400.0, 400.0))
+    return fault, size
+
+
+def load_clip(path: str | Path) -> Clip:
+    """Read and validate a clip TOML file.
+
+    Raises:
+        ClipError: unreadable file, TOML syntax error or invalid description (message names the file).
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ClipError(f"{path}: cannot read clip file ({exc.strerror})") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ClipError(f"{path}: invalid TOML: {exc}") from exc
+    clip = parse_clip(data, str(path))
+    if not clip.name:
+        clip = Clip(**{**clip.__dict__, "name": path.stem})
+    return clip
