@@ -16,7 +16,7 @@ from .sampler import Sample, Sampler
 from .sinks import Sink, Step
 from .sinks.report import FRAMES_NAME, REPORT_NAME, FramesCsv, build_report, write_json_atomic
 from .sinks.terminal import Progress
-from .sinks.video import AnnotatedVideo
+from .sinks.video import ReplayedAnnotatedVideo
 from .sources import open_source, prefetch
 from .spec.schema import ExerciseSpec
 
@@ -110,7 +110,7 @@ def analyze(
         info: VideoInfo = src.info
         sinks: list[Sink] = [FramesCsv(out / FRAMES_NAME, spec)]
         if write_video:
-            sinks.append(AnnotatedVideo(out / ANNOTATED_NAME, spec, info.fps))
+            sinks.append(ReplayedAnnotatedVideo(out / ANNOTATED_NAME, spec, source, info.fps))
         if not quiet:
             sinks.append(Progress(info.frame_count))
         failure: BaseException | None = None

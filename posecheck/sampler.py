@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -18,6 +19,7 @@ POINT_INDEX: dict[str, int] = {**INDEX, **{name: COUNT + i for i, name in enumer
 _MID_PAIRS = np.array([[INDEX[a], INDEX[b]] for a, b in MIDPOINTS.values()])
 _BONES = np.array([[INDEX[a], INDEX[b]] for a, b in LIMB_BONES])
 _BONE_HISTORY = 90  # frames of bone lengths kept for the running median
+_BONE_MEDIAN_EVERY = 5
 BASELINE_WINDOW_S = 10.0
 
 
@@ -155,6 +157,7 @@ class Sampler:
         self._filter = OneEuroFilter(sm.min_cutoff, sm.beta, sm.d_cutoff) if sm.method == "one_euro" else None
         self._sides = SideChooser(spec.side.choose, spec.side.switch_after_s)
         self._bones: deque[np.ndarray] = deque(maxlen=_BONE_HISTORY)
+        self._bone_median: np.ndarray | None = None
         self._baseline: dict[str, deque[tuple[float, float]]] = {
             n: deque() for n, ms in spec.metrics.items() if ms.baseline != "none"
         }
@@ -198,10 +201,14 @@ class Sampler:
         px = pose.image_px.astype(float)
         bad = (pose.visibility < lm.min_visibility) | (pose.presence < lm.min_presence)
         lengths = m.distance(px[_BONES[:, 0]], px[_BONES[:, 1]])
-        if len(self._bones) >= 10:
-            median = np.nanmedian(np.array(self._bones), axis=0)
+        if len(self._bones) >= 10 and len(self._bones) % _BONE_MEDIAN_EVERY == 0:
+            # Bone lengths change slowly: a median refreshed every few frames is as good and far cheaper.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # a bone never seen yet: all-NaN column
+                self._bone_median = np.nanmedian(np.array(self._bones), axis=0)
+        if self._bone_median is not None:
             with np.errstate(divide="ignore", invalid="ignore"):
-                jumped = np.abs(lengths / median - 1.0) > lm.max_bone_change
+                jumped = np.abs(lengths / self._bone_median - 1.0) > lm.max_bone_change
             bad[_BONES[jumped].ravel()] = True
         else:
             jumped = np.zeros(len(_BONES), bool)

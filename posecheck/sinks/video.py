@@ -1,25 +1,33 @@
-"""annotated.mp4: the overlay drawn and encoded on a worker thread, off the pose model's core."""
+"""annotated.mp4: the overlay drawn and encoded off the pose model's core (another process or thread)."""
 
 from __future__ import annotations
 
+import dataclasses
+import multiprocessing as mp
 import queue
 import threading
 from pathlib import Path
 
 import cv2
+import numpy as np
 
 from ..errors import OutputError
 from ..events import Summary
+from ..frame import Frame
 from ..spec.schema import ExerciseSpec
 from .overlay import Overlay
 from .step import Step
 
 _FOURCC = "mp4v"  # H.264 encoders are not in the OpenCV wheel; mp4v plays everywhere that matters
 _QUEUE_DEPTH = 16  # frames in flight: bounds memory however long the video
+_NO_IMAGE = np.zeros((1, 1, 3), np.uint8)  # steps sent to the replay process carry no pixels
 
 
 class AnnotatedVideo:
-    """Writes every frame with the overlay. Drawing and encoding run on a background thread."""
+    """Writes every frame it is given with the overlay, drawn and encoded on a background thread.
+
+    For frames that exist only in memory (a camera); a video file uses :class:`ReplayedAnnotatedVideo`.
+    """
 
     def __init__(self, path: Path, spec: ExerciseSpec, fps: float) -> None:
         self.path = path
@@ -63,3 +71,63 @@ class AnnotatedVideo:
         self._thread.join()
         if self._error is not None:
             raise self._error
+
+
+def _render_replay(source: str, path: Path, spec: ExerciseSpec, fps: float, steps: "mp.Queue") -> None:
+    """Child process: decode ``source`` again and draw each step's overlay on its frame."""
+    import signal
+
+    from ..sources import open_source
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop, and closes cleanly
+    overlay = Overlay(spec)
+    writer: cv2.VideoWriter | None = None
+    try:
+        with open_source(source) as frames:
+            frame_iter = iter(frames)
+            while (step := steps.get()) is not None:
+                frame = next(frame_iter)
+                while frame.index < step.frame.index:
+                    frame = next(frame_iter)
+                image = overlay.annotate(frame.image, dataclasses.replace(step, frame=frame))
+                if writer is None:
+                    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*_FOURCC), fps, (image.shape[1], image.shape[0]))
+                writer.write(image)
+    except StopIteration:
+        pass  # the parent's reader hit a truncated end first: everything it analysed is drawn
+    finally:
+        if writer is not None:
+            writer.release()
+
+
+class ReplayedAnnotatedVideo:
+    """annotated.mp4 for a video file, drawn in another process that decodes the file again.
+
+    Only the small per-frame results cross the process boundary, so neither decoding, drawing nor
+    encoding shares the pose model's core or its interpreter lock.
+    """
+
+    def __init__(self, path: Path, spec: ExerciseSpec, source: str | Path, fps: float) -> None:
+        self.path = path
+        ctx = mp.get_context("spawn")
+        self._steps: mp.Queue = ctx.Queue(maxsize=_QUEUE_DEPTH * 4)
+        self._process = ctx.Process(
+            target=_render_replay,
+            args=(str(source), path, spec, fps if fps and fps > 0 else 30.0, self._steps),
+            name="posecheck-annotate",
+            daemon=True,
+        )
+        self._process.start()
+
+    def write(self, step: Step) -> None:
+        if not self._process.is_alive():
+            raise OutputError(f"{self.path}: the annotated-video writer stopped (exit code {self._process.exitcode})")
+        light = Frame(step.frame.index, step.frame.timestamp_ms, _NO_IMAGE)
+        self._steps.put(dataclasses.replace(step, frame=light))
+
+    def close(self, summary: Summary) -> None:
+        if self._process.is_alive():
+            self._steps.put(None)
+        self._process.join()
+        if self._process.exitcode != 0:
+            raise OutputError(f"{self.path}: the annotated-video writer failed (exit code {self._process.exitcode})")
