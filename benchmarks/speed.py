@@ -4,7 +4,8 @@
 (b) decode -> pose with ``prefetch`` decoding on the other core;
 (c) the full ``posecheck.pipeline.analyze`` (metrics, evaluator, CSV/JSON, annotated video);
 then the ratios (b)/(a) and (c)/(a) (target: (c) >= 95 % of (a)), the start-up figures (mediapipe
-import, bundle build, log lines printed at start-up) and the peak RSS after each stage.
+import, bundle build, log lines printed at start-up), the peak RSS after each stage, and the CPU that
+other processes used meanwhile (on a shared machine they take the second core and spoil the ratios).
 
     python benchmarks/speed.py                                   # the shared wahoo lunge clip
     python benchmarks/speed.py path/to/clip.mp4 --spec lunge --num-poses 1
@@ -18,6 +19,7 @@ import resource
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,11 +55,11 @@ class CpuMeter:
             busy = (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
         except (OSError, ValueError, IndexError):
             busy = float("nan")
-        t = os.times()
-        return busy, t.user + t.system, time.monotonic()
+        t = os.times()  # children: analyze() draws the annotated video in a child process
+        return busy, t.user + t.system + t.children_user + t.children_system, time.monotonic()
 
     def cores(self) -> tuple[float, float]:
-        """(cores used by this process, cores used by all others), averaged since creation."""
+        """(cores used by this process and its finished children, by all others), averaged since creation."""
         busy, own, now = self._sample()
         busy0, own0, then = self._start
         wall = max(now - then, 1e-9)
@@ -117,21 +119,19 @@ def decode_and_pose(clip: Path, options: MediaPipeOptions) -> tuple[int, float]:
         return n, time.perf_counter() - started
 
 
-def full_pipeline(clip: Path, spec_name: str, options: MediaPipeOptions, out_dir: Path) -> tuple[int, float, float]:
-    """(frames, seconds with the model opened beforehand, seconds including opening the model)."""
+def full_pipeline(
+    clip: Path, spec_name: str, options: MediaPipeOptions, out_dir: Path, *, warm: bool
+) -> tuple[int, float]:
+    """(frames, seconds) of ``analyze``; ``warm``: with a backend opened beforehand, else exactly as the
+    CLI calls it (analyze opens the default model itself, so ``options`` do not apply)."""
     from posecheck.pipeline import analyze
     from posecheck.spec import find_spec
 
     spec = find_spec(spec_name)
-    backend = create_backend(options=options)
+    backend = create_backend(options=options) if warm else None
     started = time.perf_counter()
-    report = analyze(clip, spec, out_dir / "warm", quiet=True, backend=backend)
-    warm = time.perf_counter() - started
-    frames = int(report["frames"])
-    started = time.perf_counter()
-    analyze(clip, spec, out_dir / "cold", quiet=True)  # exactly as the CLI calls it (default model)
-    cold = time.perf_counter() - started
-    return frames, warm, cold
+    report = analyze(clip, spec, out_dir, quiet=True, backend=backend)
+    return int(report["frames"]), time.perf_counter() - started
 
 
 def main() -> None:
@@ -140,6 +140,7 @@ def main() -> None:
     parser.add_argument("--spec", default="lunge", help="exercise spec for the full pipeline (default: lunge)")
     parser.add_argument("--num-poses", type=int, default=MediaPipeOptions().num_poses)
     parser.add_argument("--chunk", type=int, default=32, help="frames decoded ahead of (a) at a time")
+    parser.add_argument("--repeat", type=int, default=1, help="run every stage this many times; medians shown")
     args = parser.parse_args()
     if not args.clip.is_file():
         sys.exit(f"{args.clip}: no such clip; pass one as the first argument")
@@ -160,22 +161,41 @@ def main() -> None:
     lines = count_startup_lines(options, args.clip)
     print(f"import mediapipe: {import_s:.2f} s; bundle build: {build_s:.2f} s; start-up log lines: {lines}")
 
-    rows = []
-    meter = CpuMeter()
-    n, s = model_alone(args.clip, options, args.chunk)
-    rows.append(("(a) pose model alone, frames decoded beforehand", n, s, peak_rss_mb(), meter.cores()))
-    meter = CpuMeter()
-    n, s = decode_and_pose(args.clip, options)
-    rows.append(("(b) decode -> pose with prefetch", n, s, peak_rss_mb(), meter.cores()))
+    # (a) runs last: its decoded chunk would otherwise set the peak RSS shown for (b) and (c).
     try:
-        meter = CpuMeter()
-        with tempfile.TemporaryDirectory() as out:
-            n, warm, cold = full_pipeline(args.clip, args.spec, options, Path(out))
-        cores = meter.cores()
-        rows.append(("(c) analyze(), model opened beforehand", n, warm, peak_rss_mb(), cores))
-        rows.append(("(c') analyze() as the CLI calls it (opens the model)", n, cold, peak_rss_mb(), cores))
+        from posecheck.pipeline import analyze  # noqa: F401  (only to know whether (c) can run)
     except ImportError as exc:
         print(f"(c) skipped: posecheck.pipeline.analyze is not available ({exc})")
+        have_pipeline = False
+    else:
+        have_pipeline = True
+    runs: dict[str, list[tuple[int, float, float, tuple[float, float]]]] = {}
+
+    def measure(key: str, stage: Callable[[], tuple[int, float]]) -> None:
+        meter = CpuMeter()
+        n, seconds = stage()
+        runs.setdefault(key, []).append((n, seconds, peak_rss_mb(), meter.cores()))
+
+    for _ in range(args.repeat):
+        measure("b", lambda: decode_and_pose(args.clip, options))
+        if have_pipeline:
+            with tempfile.TemporaryDirectory() as out:
+                measure("c", lambda: full_pipeline(args.clip, args.spec, options, Path(out) / "w", warm=True))
+                measure("c'", lambda: full_pipeline(args.clip, args.spec, options, Path(out) / "c", warm=False))
+        measure("a", lambda: model_alone(args.clip, options, args.chunk))
+    names = {
+        "a": "(a) pose model alone, frames decoded beforehand",
+        "b": "(b) decode -> pose with prefetch",
+        "c": "(c) analyze(), model opened beforehand",
+        "c'": "(c') analyze() as the CLI calls it (opens the model)",
+    }
+    rows = []
+    for key in ("a", "b", "c", "c'"):
+        if key in runs:
+            median = sorted(runs[key], key=lambda r: r[0] / r[1])[len(runs[key]) // 2]
+            others = max(r[3][1] for r in runs[key])
+            first_rss = runs[key][0][2]  # later repeats would show the peak left by (a)'s decoded chunk
+            rows.append((names[key], median[0], median[1], first_rss, (median[3][0], others)))
 
     base_fps = rows[0][1] / rows[0][2]
     print(
@@ -190,6 +210,12 @@ def main() -> None:
     busiest = max(others for *_, (_own, others) in rows)
     if busiest > 0.15:
         print(f"\nwarning: other processes used up to {busiest:.2f} cores during a stage; ratios are unreliable")
+    children_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+    print(
+        f"median of {args.repeat} run(s) per stage; 'by others': the most any run saw; peak RSS: this "
+        f"process's peak after the stage's first run (order b, c, c', a); child processes peaked at "
+        f"{children_mb:.0f} MB"
+    )
     if len(rows) > 2:
         ratio = (rows[2][1] / rows[2][2]) / base_fps
         verdict = "meets" if ratio >= TARGET else "misses"

@@ -20,6 +20,7 @@ _MID_PAIRS = np.array([[INDEX[a], INDEX[b]] for a, b in MIDPOINTS.values()])
 _BONES = np.array([[INDEX[a], INDEX[b]] for a, b in LIMB_BONES])
 _BONE_HISTORY = 90  # frames of bone lengths kept for the running median
 _BONE_MEDIAN_EVERY = 5
+_FILTER_RESET_GAP_S = 0.5  # after a longer dropout the body may have moved: restart the smoothing
 BASELINE_WINDOW_S = 10.0
 
 
@@ -176,7 +177,7 @@ class Sampler:
         raw = self._reliable(pose)
         if self._filter is not None:
             gap = t_s - self._last_pose_t if self._last_pose_t is not None else 0.0
-            if gap > 0.5:
+            if gap > _FILTER_RESET_GAP_S:
                 self._filter.reset()
             raw = self._filter.update(raw, t_s)
         self._last_pose_t = t_s
