@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -40,7 +40,6 @@ class Sample:
     pose: Pose | None = None
     points_px: np.ndarray | None = None
     people_in_view: int = 0
-    extra: dict[str, object] = field(default_factory=dict)
 
     @property
     def pose_found(self) -> bool:
