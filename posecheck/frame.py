@@ -11,8 +11,8 @@ import numpy as np
 class VideoInfo:
     """What is known about a source before reading it.
 
-    ``fps`` is the nominal rate (0 when unknown, e.g. an image folder); ``frame_count`` is 0 when
-    unknown (a camera). ``width``/``height`` are of the frames as yielded, after rotation.
+    ``fps`` is the nominal rate (an image folder's is the rate it was opened with, default 30);
+    ``frame_count`` is 0 when unknown (a camera). ``width``/``height`` are of the frames as yielded, after rotation.
     """
 
     source: str

@@ -116,7 +116,8 @@ def analyze(
         failure: BaseException | None = None
         try:
             with backend or create_backend(model_path=model_path) as pose_backend:
-                run_loop(prefetch(src), pose_backend, evaluator, sinks, stats)
+                with prefetch(src) as frames:
+                    run_loop(frames, pose_backend, evaluator, sinks, stats)
         except (PosecheckError, KeyboardInterrupt) as exc:
             failure = exc
             stats.warnings.append(f"analysis stopped early after {stats.frames} frames: {exc}")
