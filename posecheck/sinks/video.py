@@ -21,6 +21,7 @@ from .step import Step
 _FOURCC = "mp4v"  # H.264 encoders are not in the OpenCV wheel; mp4v plays everywhere that matters
 _QUEUE_DEPTH = 16  # frames in flight: bounds memory however long the video
 _NO_IMAGE = np.zeros((1, 1, 3), np.uint8)  # steps sent to the replay process carry no pixels
+_CHILD_POLL_S = 1.0
 
 
 class AnnotatedVideo:
@@ -73,6 +74,14 @@ class AnnotatedVideo:
             raise self._error
 
 
+def _child_context() -> mp.context.BaseContext:
+    """'fork' where there is one: the child starts before the pose model or any reader thread exists
+    (see ``pipeline.analyze``), and unlike 'spawn' it does not re-run the caller's main script, which a
+    script without a main guard would not survive. 'spawn' elsewhere.
+    """
+    return mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+
+
 def _render_replay(source: str, path: Path, spec: ExerciseSpec, fps: float, steps: "mp.Queue") -> None:
     """Child process: decode ``source`` again and draw each step's overlay on its frame."""
     import signal
@@ -109,7 +118,7 @@ class ReplayedAnnotatedVideo:
 
     def __init__(self, path: Path, spec: ExerciseSpec, source: str | Path, fps: float) -> None:
         self.path = path
-        ctx = mp.get_context("spawn")
+        ctx = _child_context()
         self._steps: mp.Queue = ctx.Queue(maxsize=_QUEUE_DEPTH * 4)
         self._process = ctx.Process(
             target=_render_replay,
@@ -119,15 +128,27 @@ class ReplayedAnnotatedVideo:
         )
         self._process.start()
 
+    def _put(self, item: Step | None) -> None:
+        """Queue ``item`` for the child; never blocks forever on a child that died."""
+        while True:
+            if not self._process.is_alive():
+                raise OutputError(
+                    f"{self.path}: the annotated-video writer stopped (exit code {self._process.exitcode}); "
+                    "rerun with --no-video to skip it"
+                )
+            try:
+                self._steps.put(item, timeout=_CHILD_POLL_S)
+                return
+            except queue.Full:
+                continue
+
     def write(self, step: Step) -> None:
-        if not self._process.is_alive():
-            raise OutputError(f"{self.path}: the annotated-video writer stopped (exit code {self._process.exitcode})")
         light = Frame(step.frame.index, step.frame.timestamp_ms, _NO_IMAGE)
-        self._steps.put(dataclasses.replace(step, frame=light))
+        self._put(dataclasses.replace(step, frame=light))
 
     def close(self, summary: Summary) -> None:
         if self._process.is_alive():
-            self._steps.put(None)
+            self._put(None)
         self._process.join()
         if self._process.exitcode != 0:
             raise OutputError(f"{self.path}: the annotated-video writer failed (exit code {self._process.exitcode})")
