@@ -19,6 +19,13 @@ examples:
 """
 
 
+def add_exercise_args(parser: argparse.ArgumentParser, spec_help: str) -> None:
+    """The options every mode shares: which exercise (--exercise or --spec) and which model."""
+    parser.add_argument("--exercise", "-e", help="shipped exercise id or alias (see `posecheck specs`)")
+    parser.add_argument("--spec", type=Path, help=spec_help)
+    parser.add_argument("--model", type=Path, help="a MediaPipe pose landmarker .task file (lite/full/heavy)")
+
+
 def spec_from_args(args: argparse.Namespace) -> ExerciseSpec:
     """The spec named by --exercise or --spec (exactly one). Raises SpecError."""
     if args.spec and args.exercise:
@@ -72,10 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("source", help="video file (mp4, avi, mov, mkv, webm, gif) or a folder of images")
-    p.add_argument("--exercise", "-e", help="shipped exercise id or alias (see `posecheck specs`)")
-    p.add_argument("--spec", type=Path, help="an exercise spec file of your own (TOML)")
+    add_exercise_args(p, "an exercise spec file of your own (TOML)")
     p.add_argument("--out", "-o", type=Path, help="output folder (default: results/<video name>)")
-    p.add_argument("--model", type=Path, help="a MediaPipe pose landmarker .task file (lite/full/heavy)")
     p.add_argument("--no-video", action="store_true", help="skip writing annotated.mp4")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
     p.set_defaults(func=_cmd_analyze)

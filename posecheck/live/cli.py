@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..errors import OutputError, SpecError
-from ..cli import spec_from_args
+from ..cli import add_exercise_args, spec_from_args
 from .keys import HELP
 
 LIVE_EXAMPLES = f"""\
@@ -73,14 +73,12 @@ def add_live_parser(subparsers: argparse._SubParsersAction) -> argparse.Argument
         epilog=LIVE_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--exercise", "-e", help="shipped exercise id or alias (see `posecheck specs`)")
-    p.add_argument("--spec", type=Path, help="an exercise spec file of your own (TOML); edits apply live")
+    add_exercise_args(p, "an exercise spec file of your own (TOML); edits apply live")
     p.add_argument("--camera", "-c", default="0", help="camera index (default 0) or a video file to play as a camera")
     p.add_argument("--mirror", action="store_true", help="show the picture mirrored (selfie view)")
     p.add_argument(
         "--out", "-o", type=Path, help="session folder (default: a new dated folder under the user data folder)"
     )
-    p.add_argument("--model", type=Path, help="a MediaPipe pose landmarker .task file (lite/full/heavy)")
     p.add_argument("--headless", action="store_true", help="no window: print events to the terminal")
     p.add_argument("--record", action="store_true", help="also save the annotated frames (recording.mp4)")
     p.add_argument("--mute", action="store_true", help="no voice or sound (m toggles it in the window)")
