@@ -11,7 +11,7 @@ from .errors import NoPersonError, OutputError, PosecheckError
 from .evaluator import Evaluator
 from .events import Event
 from .frame import Frame, VideoInfo
-from .pose import PersonSelector, Pose, PoseBackend, create_backend
+from .pose import PersonSelector, Pose, PoseBackend, create_backend, detect_each
 from .sampler import Sample, Sampler
 from .sinks import Sink, Step
 from .sinks.report import FRAMES_NAME, REPORT_NAME, FramesCsv, build_report, write_json_atomic
@@ -69,8 +69,7 @@ def run_loop(
     """Run every frame through pose → metrics → evaluator → sinks, updating ``stats`` as it goes."""
     selector = selector or PersonSelector()
     sampler = sampler or Sampler(evaluator.spec)
-    for frame in frames:
-        poses = backend.detect(frame)
+    for frame, poses in detect_each(frames, backend):
         pose = selector.update(poses, frame.timestamp_ms)
         sample = sampler.update(pose, frame.timestamp_ms, selector.people_in_view)
         events = evaluator.update(sample)
@@ -106,16 +105,19 @@ def analyze(
         raise OutputError(f"{out}: cannot create the output folder ({exc.strerror})") from None
     evaluator = Evaluator(spec)
     stats = LoopStats()
+    sinks: list[Sink] = []
     with open_source(source) as src:
         info: VideoInfo = src.info
-        sinks: list[Sink] = [FramesCsv(out / FRAMES_NAME, spec)]
-        if write_video:
-            sinks.append(ReplayedAnnotatedVideo(out / ANNOTATED_NAME, spec, source, info.fps))
-        if not quiet:
-            sinks.append(Progress(info.frame_count))
         failure: BaseException | None = None
         try:
-            with backend or create_backend(model_path=model_path) as pose_backend:
+            # The model's process starts first: it takes a CPU of its own, and the sinks' threads and
+            # processes started after it share the other one (see pose.process).
+            with backend or create_backend(model_path=model_path, own_process=True) as pose_backend:
+                sinks.append(FramesCsv(out / FRAMES_NAME, spec))
+                if write_video:
+                    sinks.append(ReplayedAnnotatedVideo(out / ANNOTATED_NAME, spec, source, info.fps))
+                if not quiet:
+                    sinks.append(Progress(info.frame_count))
                 with prefetch(src) as frames:
                     run_loop(frames, pose_backend, evaluator, sinks, stats)
         except (PosecheckError, KeyboardInterrupt) as exc:

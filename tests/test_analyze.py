@@ -156,3 +156,26 @@ REAL = [
 def test_real_clips_count_within_one_of_the_manifest(shared_videos, tmp_path, clip, exercise, expected):
     report = analyze(shared_videos / clip, find_spec(exercise), tmp_path, write_video=False)
     assert abs(report["rep_count"] - expected) <= 1, report["reps"]
+
+
+def test_an_annotated_video_writer_that_dies_is_one_clear_error(tmp_path):
+    import os
+    import signal
+
+    from posecheck.errors import OutputError
+    from posecheck.frame import Frame
+    from posecheck.sampler import Sample
+    from posecheck.sinks import Step
+    from posecheck.sinks.video import ReplayedAnnotatedVideo
+
+    video = sample("glute_bridge_demo.mp4")
+    sink = ReplayedAnnotatedVideo(tmp_path / "annotated.mp4", find_spec("glute_bridge"), video, 30.0)
+    step = Step(Frame(0, 0.0, np.zeros((4, 4, 3), np.uint8)), Sample(0.0, {}), (), "rest", False, 0, {}, frozenset())
+    sink.write(step)
+    os.kill(sink._process.pid, signal.SIGKILL)
+    sink._process.join(10)
+    with pytest.raises(OutputError, match=r"annotated\.mp4: the annotated-video writer stopped \(exit code -9\); "
+                                          r"rerun with --no-video"):  # fmt: skip
+        sink.write(step)
+    with pytest.raises(OutputError, match=r"annotated-video writer failed \(exit code -9\)"):
+        sink.close(None)

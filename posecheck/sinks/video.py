@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import multiprocessing as mp
+import os
 import queue
 import threading
 from pathlib import Path
@@ -75,14 +76,27 @@ class AnnotatedVideo:
 
 
 def _child_context() -> mp.context.BaseContext:
-    """'fork' where there is one: the child starts before the pose model or any reader thread exists
-    (see ``pipeline.analyze``), and unlike 'spawn' it does not re-run the caller's main script, which a
-    script without a main guard would not survive. 'spawn' elsewhere.
+    """'fork' where there is one: the child starts before any reader thread exists, and the pose model
+    runs in a process of its own (see ``pipeline.analyze``), so the fork copies no model state; unlike
+    'spawn' it does not re-run the caller's main script, which a script without a main guard would not
+    survive. 'spawn' elsewhere.
     """
     return mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
 
 
-def _render_replay(source: str, path: Path, spec: ExerciseSpec, fps: float, steps: "mp.Queue") -> None:
+def _next_step(steps: "mp.Queue", parent: int) -> Step | None:
+    """The parent's next step; None at the end, or when the parent has died without saying so."""
+    while True:
+        try:
+            return steps.get(timeout=_CHILD_POLL_S)
+        except queue.Empty:
+            if os.getppid() != parent:
+                return None
+
+
+def _render_replay(
+    source: str, path: Path, spec: ExerciseSpec, fps: float, steps: "mp.Queue", parent: int
+) -> None:
     """Child process: decode ``source`` again and draw each step's overlay on its frame."""
     import signal
 
@@ -94,7 +108,7 @@ def _render_replay(source: str, path: Path, spec: ExerciseSpec, fps: float, step
     try:
         with open_source(source) as frames:
             frame_iter = iter(frames)
-            while (step := steps.get()) is not None:
+            while (step := _next_step(steps, parent)) is not None:
                 frame = next(frame_iter)
                 while frame.index < step.frame.index:
                     frame = next(frame_iter)
@@ -122,7 +136,7 @@ class ReplayedAnnotatedVideo:
         self._steps: mp.Queue = ctx.Queue(maxsize=_QUEUE_DEPTH * 4)
         self._process = ctx.Process(
             target=_render_replay,
-            args=(str(source), path, spec, fps if fps and fps > 0 else 30.0, self._steps),
+            args=(str(source), path, spec, fps if fps and fps > 0 else 30.0, self._steps, os.getpid()),
             name="posecheck-annotate",
             daemon=True,
         )
