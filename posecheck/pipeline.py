@@ -122,7 +122,8 @@ def analyze(
                     run_loop(frames, pose_backend, evaluator, sinks, stats)
         except (PosecheckError, KeyboardInterrupt) as exc:
             failure = exc
-            stats.warnings.append(f"analysis stopped early after {stats.frames} frames: {exc}")
+            why = str(exc) or "interrupted"  # a KeyboardInterrupt says nothing
+            stats.warnings.append(f"analysis stopped early after {stats.frames} frames: {why}")
         finally:
             evaluator.finish()
             summary = evaluator.summary

@@ -20,9 +20,15 @@ SPECS_ENV = "POSECHECK_SPECS"
 
 
 def shipped_specs_dir() -> Path:
-    """The folder of specs that ship with posecheck (``$POSECHECK_SPECS`` overrides it)."""
+    """The folder of specs that ship with posecheck (``$POSECHECK_SPECS`` overrides it): the
+    repository's ``exercise_specs/`` in a source checkout or editable install, else the copy an
+    installed wheel holds inside the package."""
     override = os.environ.get(SPECS_ENV)
-    return Path(override) if override else Path(__file__).resolve().parents[2] / "exercise_specs"
+    if override:
+        return Path(override)
+    package = Path(__file__).resolve().parents[1]
+    checkout = package.parent / "exercise_specs"
+    return checkout if checkout.is_dir() else package / "exercise_specs"
 
 
 def list_specs(folder: Path | None = None) -> list[ExerciseSpec]:
