@@ -16,8 +16,11 @@ def setuptools_config() -> dict:
 
 
 def test_every_package_folder_is_listed_in_pyproject() -> None:
+    folders = [ROOT / "posecheck", *(ROOT / "posecheck").rglob("*")]
     on_disk = {
-        ".".join(init.parent.relative_to(ROOT).parts) for init in (ROOT / "posecheck").rglob("__init__.py")
+        ".".join(d.relative_to(ROOT).parts)
+        for d in folders
+        if d.is_dir() and d.name != "__pycache__" and any(f.is_file() for f in d.iterdir())
     }
     listed = set(setuptools_config()["packages"])
     assert listed - {"posecheck.exercise_specs"} == on_disk

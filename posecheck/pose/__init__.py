@@ -7,6 +7,10 @@ Usage::
         for frame in frames:
             person = selector.update(backend.detect(frame), frame.timestamp_ms)   # Pose | None
 
+    with create_backend("mediapipe", own_process=True) as backend:   # the model in a process of its own
+        for frame, poses in detect_each(frames, backend):              # ... working a few frames ahead
+            ...
+
 Backends are imported lazily: importing this package does not import mediapipe.
 """
 
@@ -58,9 +62,11 @@ def create_backend(
     the bundle built from the installed wheel); ``options`` its options object (for mediapipe a
     :class:`~posecheck.pose.mediapipe_backend.MediaPipeOptions`). ``own_process``: run the backend in
     a child process (:class:`~posecheck.pose.process.PoseProcess`), so that the other work of this
-    process never makes the model wait; the way to analyse a video at the model's own speed. Returns
-    an open backend, usable as a context manager that closes it. Raises :class:`ModelError` for an unknown name (listing the valid
-    ones), a missing or invalid model, or a model that does not load.
+    process never makes the model wait; the way to analyse a video at the model's own speed.
+
+    Returns an open backend, usable as a context manager that closes it. Raises :class:`ModelError`
+    for an unknown name (listing the valid ones), a missing or invalid model, or a model that does not
+    load.
     """
     factory = BACKENDS.get(name)
     if factory is None:
