@@ -23,13 +23,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from posecheck.live.keys import ScriptedKeys  # noqa: E402
-from posecheck.live.session import LiveOptions, LiveSession  # noqa: E402
-from posecheck.live.voice import SilentVoice  # noqa: E402
-from posecheck.pose import create_backend  # noqa: E402
-from posecheck.pose.mediapipe_backend import MediaPipeOptions  # noqa: E402
-from posecheck.sources import open_source  # noqa: E402
-from posecheck.spec import find_spec  # noqa: E402
+from posecheck.live.keys import ScriptedKeys
+from posecheck.live.session import LiveOptions, LiveSession
+from posecheck.live.voice import SilentVoice
+from posecheck.pose import create_backend
+from posecheck.pose.mediapipe_backend import MediaPipeOptions
+from posecheck.sources import open_source
+from posecheck.spec import find_spec
 
 SHARED = ROOT.parent / "shared" / "videos"
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
+from posecheck._toml import tomllib
 from posecheck.spec import list_specs
 from posecheck.spec.loader import shipped_specs_dir
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_pose_backend import frames_from, scenery
 
 from posecheck.errors import ModelError
 from posecheck.frame import Frame
 from posecheck.pose import create_backend, detect_each
 from posecheck.pose.process import PoseProcess
-from test_pose_backend import frames_from, scenery
 
 REPO = Path(__file__).parents[1]
 BRIDGE = REPO / "sample_videos" / "glute_bridge_demo.mp4"

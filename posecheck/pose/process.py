@@ -63,7 +63,7 @@ class _Ring:
         self.path: str | None = path if owner else None  # only the owner removes the file
 
     @classmethod
-    def create(cls, slot_bytes: int, slots: int) -> "_Ring":
+    def create(cls, slot_bytes: int, slots: int) -> _Ring:
         fd, path = tempfile.mkstemp(prefix="posecheck-frames-", dir=_SHM_DIR if os.path.isdir(_SHM_DIR) else None)
         try:
             os.ftruncate(fd, slot_bytes * slots)
@@ -72,7 +72,7 @@ class _Ring:
         return cls(path, slot_bytes, slots, owner=True)
 
     @classmethod
-    def attach(cls, path: str, slot_bytes: int, slots: int) -> "_Ring":
+    def attach(cls, path: str, slot_bytes: int, slots: int) -> _Ring:
         return cls(path, slot_bytes, slots, owner=False)
 
     def view(self, slot: int, shape: tuple[int, ...]) -> np.ndarray:
@@ -158,7 +158,12 @@ class PoseProcess:
     """
 
     def __init__(
-        self, name: str = "mediapipe", *, model_path: Path | None = None, options: Any = None, in_flight: int = IN_FLIGHT
+        self,
+        name: str = "mediapipe",
+        *,
+        model_path: Path | None = None,
+        options: Any = None,
+        in_flight: int = IN_FLIGHT,
     ) -> None:
         self.name = name
         self.model_path = model_path
@@ -183,7 +188,9 @@ class PoseProcess:
         if self._proc is not None:
             return
         try:
-            self._proc = subprocess.Popen([sys.executable, "-c", _CHILD_CODE], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            self._proc = subprocess.Popen(
+                [sys.executable, "-c", _CHILD_CODE], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+            )
         except OSError as exc:
             raise ModelError(f"cannot start a process for the pose model ({exc.strerror or exc})") from None
         self._cpus[:] = _own_cpus(self._proc.pid)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import os
-import tomllib
 import types
 import typing
 from pathlib import Path
 from typing import Any, Literal
 
+from .._toml import tomllib
 from ..errors import SpecError
 from ..landmarks import INDEX, MIDPOINTS, SIDED_NAMES, known_point
 from .schema import POINTS_PER_KIND, ExerciseSpec

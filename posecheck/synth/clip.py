@@ -40,8 +40,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import tomllib
-
+from .._toml import tomllib
 from ..errors import SpecError
 from .body import variants
 from .look import Look
