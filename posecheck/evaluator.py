@@ -120,7 +120,7 @@ class Evaluator:
         if self.spec.kind == "reps":
             self._update_reps(sample, t, present and view_ok, out)
         else:
-            self._update_hold(sample, t, dt, present and view_ok, out)
+            self._update_hold(sample, t, present and view_ok, out)
         return out
 
     def finish(self) -> list[ev.Event]:
@@ -283,22 +283,19 @@ class Evaluator:
                 return False
         return True
 
-    def _update_hold(self, sample: Sample, t: float, dt: float, usable: bool, out: list[ev.Event]) -> None:
+    def _update_hold(self, sample: Sample, t: float, usable: bool, out: list[ev.Event]) -> None:
         hs = self.spec.hold
         assert hs is not None
         in_position = usable and self._in_position(sample)
         hold = self._hold
-        if in_position and hold is not None and t - hold.last_in_position_s > hs.grace_s:
-            # Frames stopped arriving for longer than the grace: that hold is over, a new one starts.
+        if hold is not None and t - hold.last_in_position_s > hs.grace_s:
+            # Out of position (or no frames) for longer than the grace: that hold is over.
             self._end_hold(hold.last_in_position_s, out)
             hold = None
         if in_position and hold is None:
             hold = self._hold = _HoldState(start_s=t, last_in_position_s=t)
             self.phase = "hold"
             out.append(ev.HoldStarted(t, sample.side))
-        elif not in_position and hold is not None and t - hold.last_in_position_s > hs.grace_s:
-            self._end_hold(hold.last_in_position_s, out)
-            hold = None
         self._update_checks(sample, t, out, holding=in_position)
         if hold is None or not in_position:
             return

@@ -16,7 +16,7 @@ from .sampler import Sample, Sampler
 from .sinks import Sink, Step
 from .sinks.report import FRAMES_NAME, REPORT_NAME, FramesCsv, build_report, write_json_atomic
 from .sinks.terminal import Progress
-from .sinks.video import ReplayedAnnotatedVideo
+from .sinks.video import AnnotatedVideo, ReplayedAnnotatedVideo
 from .sources import open_source, prefetch
 from .spec.schema import ExerciseSpec
 
@@ -114,8 +114,12 @@ def analyze(
             # processes started after it share the other one (see pose.process).
             with backend or create_backend(model_path=model_path, own_process=True) as pose_backend:
                 sinks.append(FramesCsv(out / FRAMES_NAME, spec))
-                if write_video:
-                    sinks.append(ReplayedAnnotatedVideo(out / ANNOTATED_NAME, spec, source, info.fps))
+                if write_video:  # a file is decoded again by the drawing process; a camera cannot be
+                    video = out / ANNOTATED_NAME
+                    sinks.append(
+                        AnnotatedVideo(video, spec, info.fps) if info.is_live
+                        else ReplayedAnnotatedVideo(video, spec, source, info.fps)
+                    )  # fmt: skip
                 if not quiet:
                     sinks.append(Progress(info.frame_count))
                 with prefetch(src) as frames:

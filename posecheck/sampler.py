@@ -157,6 +157,7 @@ class Sampler:
         self._filter = OneEuroFilter(sm.min_cutoff, sm.beta, sm.d_cutoff) if sm.method == "one_euro" else None
         self._sides = SideChooser(spec.side.choose, spec.side.switch_after_s)
         self._bones: deque[np.ndarray] = deque(maxlen=_BONE_HISTORY)
+        self._bone_frames = 0  # frames seen; the deque's length stops growing once it is full
         self._bone_median: np.ndarray | None = None
         self._baseline: dict[str, deque[tuple[float, float]]] = {
             n: deque() for n, ms in spec.metrics.items() if ms.baseline != "none"
@@ -201,7 +202,8 @@ class Sampler:
         px = pose.image_px.astype(float)
         bad = (pose.visibility < lm.min_visibility) | (pose.presence < lm.min_presence)
         lengths = m.distance(px[_BONES[:, 0]], px[_BONES[:, 1]])
-        if len(self._bones) >= 10 and len(self._bones) % _BONE_MEDIAN_EVERY == 0:
+        self._bone_frames += 1
+        if len(self._bones) >= 10 and self._bone_frames % _BONE_MEDIAN_EVERY == 0:
             # Bone lengths change slowly: a median refreshed every few frames is as good and far cheaper.
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # a bone never seen yet: all-NaN column

@@ -179,3 +179,18 @@ def test_an_annotated_video_writer_that_dies_is_one_clear_error(tmp_path):
         sink.write(step)
     with pytest.raises(OutputError, match=r"annotated-video writer failed \(exit code -9\)"):
         sink.close(None)
+
+
+def test_an_annotated_video_that_cannot_be_opened_says_why(tmp_path):
+    from posecheck.errors import OutputError
+    from posecheck.frame import Frame
+    from posecheck.sampler import Sample
+    from posecheck.sinks import Step
+    from posecheck.sinks.video import ReplayedAnnotatedVideo
+
+    target = tmp_path / "no such folder" / "annotated.mp4"
+    sink = ReplayedAnnotatedVideo(target, find_spec("glute_bridge"), sample("glute_bridge_demo.mp4"), 30.0)
+    sink.write(Step(Frame(0, 0.0, np.zeros((4, 4, 3), np.uint8)), Sample(0.0, {}), (), "rest", False, 0, {},
+                    frozenset()))  # fmt: skip
+    with pytest.raises(OutputError, match=r"no such folder/annotated\.mp4: cannot open a video writer \(mp4v, 640x480\)"):
+        sink.close(None)

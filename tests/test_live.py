@@ -857,3 +857,15 @@ def test_window_shows_skeleton_and_counter_under_xvfb(xvfb, tmp_path):
     assert "ended by quit" in stdout
     report = json.loads((out / "report.json").read_text())
     assert report["live"]["display_fps"] > 0 and report["live"]["screen_latency_p50_ms"] is not None
+
+
+def test_a_finished_set_with_an_unmeasured_metric_still_makes_valid_json():
+    import json
+    import math
+
+    from posecheck.events import RepRecord, Summary
+    from posecheck.live.coach import _set_record
+
+    rep = RepRecord(1, "left", 1.0, 2.5, (), {"knee": math.nan, "hip_line": 178.04321})
+    record = _set_record(Summary(reps=(rep,)), 1)
+    assert json.loads(json.dumps(record, allow_nan=False))["reps"][0]["metrics"] == {"knee": None, "hip_line": 178.043}

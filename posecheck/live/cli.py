@@ -12,8 +12,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from ..errors import OutputError, SpecError
 from ..cli import add_exercise_args, spec_from_args
+from ..errors import OutputError, SpecError
 from .keys import HELP
 
 LIVE_EXAMPLES = f"""\

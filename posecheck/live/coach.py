@@ -23,6 +23,7 @@ from ..landmarks import OTHER_SIDE
 from ..pose.types import Pose
 from ..sampler import Sample, Sampler
 from ..sinks import Sink
+from ..sinks.report import json_safe, summary_fields
 from ..sinks.step import Step
 from ..spec.schema import ExerciseSpec
 from .cues import CuePacer
@@ -99,14 +100,7 @@ def _same_kind(current: Callable[[], ExerciseSpec]) -> Callable[[ExerciseSpec], 
 
 
 def _set_record(summary: ev.Summary, index: int) -> dict[str, Any]:
-    return {
-        "set": index,
-        "rep_count": summary.rep_count,
-        "rep_count_by_side": summary.rep_count_by_side,
-        "reps": [dataclasses.asdict(r) for r in summary.reps],
-        "holds": [dataclasses.asdict(h) for h in summary.holds],
-        "warnings": list(summary.warnings),
-    }
+    return json_safe({"set": index, **summary_fields(summary)})
 
 
 class Coach:
@@ -357,21 +351,3 @@ class Coach:
             self._printed_message = show
             if show:
                 self.printer.line(t, show)
-
-
-class CsvAdapter:
-    """Feeds frames.csv the metric columns it started with, whatever spec edits add or remove later."""
-
-    def __init__(self, sink: Sink, spec: ExerciseSpec) -> None:
-        self.sink = sink
-        self.columns = tuple(spec.metrics)
-
-    def write(self, step: Step) -> None:
-        values = step.sample.values
-        if tuple(values) != self.columns:
-            fixed = {m: values.get(m, float("nan")) for m in self.columns}
-            step = replace(step, sample=replace(step.sample, values=fixed))
-        self.sink.write(step)
-
-    def close(self, summary: ev.Summary) -> None:
-        self.sink.close(summary)

@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
 from ..errors import OutputError
+from ..sinks.report import json_safe
 
 LOG_NAME = "session.jsonl"
-
-
-def jsonable(value: Any) -> Any:
-    """``value`` with NaN/inf as None, tuples as lists and floats rounded to 3 decimals."""
-    if isinstance(value, float):
-        return round(value, 3) if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    return value
 
 
 class SessionLog:
@@ -45,7 +34,7 @@ class SessionLog:
         if self._file is None:
             raise OutputError(f"{self.path}: the session log is already closed")
         record = {"type": kind, "time": datetime.now().astimezone().isoformat(timespec="milliseconds")}
-        record.update(jsonable(fields))
+        record.update(json_safe(fields))
         try:
             self._file.write(json.dumps(record, allow_nan=False) + "\n")
             self._file.flush()

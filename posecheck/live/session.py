@@ -29,12 +29,12 @@ from ..frame import Frame
 from ..pipeline import LoopStats, run_loop
 from ..pose.types import Pose, PoseBackend
 from ..sinks import Sink
-from ..sinks.report import FRAMES_NAME, REPORT_NAME, FramesCsv, build_report, write_json_atomic
+from ..sinks.report import FRAMES_NAME, REPORT_NAME, FramesCsv, build_report, json_safe, write_json_atomic
 from ..sinks.step import Step
 from ..spec.schema import ExerciseSpec
-from .coach import Coach, CsvAdapter, LiveStatus, SideSampler
+from .coach import Coach, LiveStatus, SideSampler
 from .keys import Command, KeySource, NoKeys, command_for
-from .log import LOG_NAME, SessionLog, jsonable
+from .log import LOG_NAME, SessionLog
 from .printer import Printer
 from .stats import LiveStats, StatsSummary
 from .voice import SilentVoice, Voice
@@ -239,7 +239,7 @@ class LiveSession:
         except OSError as exc:
             raise OutputError(f"{self.out_dir}: cannot create the session folder ({exc.strerror})") from None
         self.log = SessionLog(self.out_dir / LOG_NAME)
-        self._sinks: list[Sink] = [CsvAdapter(FramesCsv(self.out_dir / FRAMES_NAME, spec), spec)]
+        self._sinks: list[Sink] = [FramesCsv(self.out_dir / FRAMES_NAME, spec)]
         if self.options.record:
             from ..sinks.video import AnnotatedVideo
 
@@ -537,7 +537,7 @@ class LiveSession:
             session_log=LOG_NAME,
         )
         if stats is not None:
-            report["live"] = jsonable(dataclasses.asdict(stats))
+            report["live"] = json_safe(dataclasses.asdict(stats))
         return report
 
     def _write_report(self) -> None:

@@ -29,15 +29,27 @@ def write_json_atomic(path: Path, data: Any) -> None:
         raise OutputError(f"{path}: cannot write the report ({exc.strerror})") from None
 
 
-def _clean(value: Any) -> Any:
-    """JSON-safe: NaN/inf become null, tuples lists."""
+def json_safe(value: Any) -> Any:
+    """``value`` for ``json.dumps(allow_nan=False)``: NaN/inf as None, tuples as lists, floats rounded
+    to 3 decimals."""
     if isinstance(value, float):
         return None if not math.isfinite(value) else round(value, 3)
     if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
+        return {k: json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
+        return [json_safe(v) for v in value]
     return value
+
+
+def summary_fields(summary: Summary) -> dict[str, Any]:
+    """What report.json says of the evaluator's results (not JSON-safe yet: see :func:`json_safe`)."""
+    return {
+        "rep_count": summary.rep_count,
+        "rep_count_by_side": summary.rep_count_by_side,
+        "reps": [dataclasses.asdict(r) for r in summary.reps],
+        "holds": [dataclasses.asdict(h) for h in summary.holds],
+        "warnings": list(summary.warnings),
+    }
 
 
 def build_report(
@@ -45,7 +57,7 @@ def build_report(
     extra_warnings: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """The report.json dictionary (see README, "report.json")."""
-    return _clean(
+    return json_safe(
         {
             "exercise": spec.id,
             "exercise_name": spec.name,
@@ -54,10 +66,7 @@ def build_report(
             "duration_s": duration_s,
             "frames": frames,
             "frames_with_pose": frames_with_pose,
-            "rep_count": summary.rep_count,
-            "rep_count_by_side": summary.rep_count_by_side,
-            "reps": [dataclasses.asdict(r) for r in summary.reps],
-            "holds": [dataclasses.asdict(h) for h in summary.holds],
+            **summary_fields(summary),
             "warnings": [*summary.warnings, *extra_warnings],
             "fault_labels": {cid: c.label or cid for cid, c in spec.checks.items()},
         }
@@ -86,7 +95,7 @@ class FramesCsv:
 
     def write(self, step: Step) -> None:
         s = step.sample
-        values = [_fmt(s.values[m]) for m in self._metrics]
+        values = [_fmt(s.values.get(m, math.nan)) for m in self._metrics]  # a live spec edit may drop one
         self._csv.writerow(
             [step.frame.index, f"{s.t_s:.3f}", int(s.pose_found), s.side or "", step.phase,
              ";".join(sorted(step.active_faults)), _fmt(s.width_ratio), *values]

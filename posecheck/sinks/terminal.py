@@ -21,11 +21,12 @@ class Progress:
         self._start = time.perf_counter()
         self._last_draw = 0.0
         self._done = 0
+        self._tty = self.stream.isatty()  # a bar only on a terminal; asked once, not every frame
 
     def write(self, step: Step) -> None:
         self._done += 1
         now = time.perf_counter()
-        if now - self._last_draw >= 0.25 and self.stream.isatty():
+        if self._tty and now - self._last_draw >= 0.25:
             self._last_draw = now
             self._draw(now)
 
@@ -43,7 +44,7 @@ class Progress:
         self.stream.flush()
 
     def close(self, summary: Summary) -> None:
-        if self.stream.isatty():
+        if self._tty:
             self._draw(time.perf_counter())
             self.stream.write("\n")
             self.stream.flush()

@@ -6,15 +6,17 @@ import dataclasses
 import multiprocessing as mp
 import os
 import queue
+import sys
 import threading
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from ..errors import OutputError
+from ..errors import OutputError, PosecheckError
 from ..events import Summary
 from ..frame import Frame
+from ..sources import DEFAULT_FPS, open_source
 from ..spec.schema import ExerciseSpec
 from .overlay import Overlay
 from .step import Step
@@ -25,6 +27,14 @@ _NO_IMAGE = np.zeros((1, 1, 3), np.uint8)  # steps sent to the replay process ca
 _CHILD_POLL_S = 1.0
 
 
+def _open_writer(path: Path, fps: float, size: tuple[int, int]) -> cv2.VideoWriter:
+    fps = fps if fps and fps > 0 else DEFAULT_FPS
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*_FOURCC), fps, size)
+    if not writer.isOpened():
+        raise OutputError(f"{path}: cannot open a video writer ({_FOURCC}, {size[0]}x{size[1]})")
+    return writer
+
+
 class AnnotatedVideo:
     """Writes every frame it is given with the overlay, drawn and encoded on a background thread.
 
@@ -33,7 +43,7 @@ class AnnotatedVideo:
 
     def __init__(self, path: Path, spec: ExerciseSpec, fps: float) -> None:
         self.path = path
-        self.fps = fps if fps and fps > 0 else 30.0
+        self.fps = fps
         self._overlay = Overlay(spec)
         self._queue: queue.Queue[Step | None] = queue.Queue(maxsize=_QUEUE_DEPTH)
         self._writer: cv2.VideoWriter | None = None
@@ -41,19 +51,13 @@ class AnnotatedVideo:
         self._thread = threading.Thread(target=self._run, name="posecheck-video", daemon=True)
         self._thread.start()
 
-    def _open(self, size: tuple[int, int]) -> cv2.VideoWriter:
-        writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*_FOURCC), self.fps, size)
-        if not writer.isOpened():
-            raise OutputError(f"{self.path}: cannot open a video writer ({_FOURCC}, {size[0]}x{size[1]})")
-        return writer
-
     def _run(self) -> None:
         try:
             while (step := self._queue.get()) is not None:
                 image = step.frame.image.copy()
                 self._overlay.annotate(image, step)
                 if self._writer is None:
-                    self._writer = self._open((image.shape[1], image.shape[0]))
+                    self._writer = _open_writer(self.path, self.fps, (image.shape[1], image.shape[0]))
                 self._writer.write(image)
         except BaseException as exc:  # re-raised in the caller's thread by write()/close()
             self._error = exc
@@ -84,7 +88,7 @@ def _child_context() -> mp.context.BaseContext:
     return mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
 
 
-def _next_step(steps: "mp.Queue", parent: int) -> Step | None:
+def _next_step(steps: mp.Queue, parent: int) -> Step | None:
     """The parent's next step; None at the end, or when the parent has died without saying so."""
     while True:
         try:
@@ -95,12 +99,11 @@ def _next_step(steps: "mp.Queue", parent: int) -> Step | None:
 
 
 def _render_replay(
-    source: str, path: Path, spec: ExerciseSpec, fps: float, steps: "mp.Queue", parent: int
+    source: str, path: Path, spec: ExerciseSpec, fps: float, steps: mp.Queue, errors: mp.SimpleQueue, parent: int
 ) -> None:
-    """Child process: decode ``source`` again and draw each step's overlay on its frame."""
+    """Child process: decode ``source`` again and draw each step's overlay on its frame. A
+    :class:`PosecheckError` is handed to the parent as its message, and the child exits with 1."""
     import signal
-
-    from ..sources import open_source
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop, and closes cleanly
     overlay = Overlay(spec)
@@ -114,10 +117,13 @@ def _render_replay(
                     frame = next(frame_iter)
                 image = overlay.annotate(frame.image, dataclasses.replace(step, frame=frame))
                 if writer is None:
-                    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*_FOURCC), fps, (image.shape[1], image.shape[0]))
+                    writer = _open_writer(path, fps, (image.shape[1], image.shape[0]))
                 writer.write(image)
     except StopIteration:
         pass  # the parent's reader hit a truncated end first: everything it analysed is drawn
+    except PosecheckError as exc:
+        errors.put(str(exc))
+        sys.exit(1)
     finally:
         if writer is not None:
             writer.release()
@@ -134,22 +140,26 @@ class ReplayedAnnotatedVideo:
         self.path = path
         ctx = _child_context()
         self._steps: mp.Queue = ctx.Queue(maxsize=_QUEUE_DEPTH * 4)
+        self._errors: mp.SimpleQueue = ctx.SimpleQueue()
         self._process = ctx.Process(
             target=_render_replay,
-            args=(str(source), path, spec, fps if fps and fps > 0 else 30.0, self._steps, os.getpid()),
+            args=(str(source), path, spec, fps, self._steps, self._errors, os.getpid()),
             name="posecheck-annotate",
             daemon=True,
         )
         self._process.start()
 
+    def _failure(self, what: str, hint: str = "") -> OutputError:
+        """The child's own message if it left one, else what happened to it."""
+        if not self._errors.empty():
+            return OutputError(self._errors.get())
+        return OutputError(f"{self.path}: the annotated-video writer {what} (exit code {self._process.exitcode}){hint}")
+
     def _put(self, item: Step | None) -> None:
         """Queue ``item`` for the child; never blocks forever on a child that died."""
         while True:
             if not self._process.is_alive():
-                raise OutputError(
-                    f"{self.path}: the annotated-video writer stopped (exit code {self._process.exitcode}); "
-                    "rerun with --no-video to skip it"
-                )
+                raise self._failure("stopped", "; rerun with --no-video to skip it")
             try:
                 self._steps.put(item, timeout=_CHILD_POLL_S)
                 return
@@ -157,12 +167,13 @@ class ReplayedAnnotatedVideo:
                 continue
 
     def write(self, step: Step) -> None:
+        """Send ``step`` without what the overlay does not draw: the pixels and the raw pose."""
         light = Frame(step.frame.index, step.frame.timestamp_ms, _NO_IMAGE)
-        self._put(dataclasses.replace(step, frame=light))
+        self._put(dataclasses.replace(step, frame=light, sample=dataclasses.replace(step.sample, pose=None)))
 
     def close(self, summary: Summary) -> None:
         if self._process.is_alive():
             self._put(None)
         self._process.join()
         if self._process.exitcode != 0:
-            raise OutputError(f"{self.path}: the annotated-video writer failed (exit code {self._process.exitcode})")
+            raise self._failure("failed")
