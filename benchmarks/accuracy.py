@@ -31,6 +31,7 @@ from scoring import ClipScore, score_faults, score_metrics, summarise  # noqa: E
 from posecheck.errors import PosecheckError  # noqa: E402
 from posecheck.pipeline import analyze  # noqa: E402
 from posecheck.spec import find_spec  # noqa: E402
+from posecheck.synth import load_truth  # noqa: E402
 
 BASELINE = ROOT / "benchmarks" / "accuracy_baseline.json"
 SHARED = ROOT.parent / "shared" / "videos"
@@ -78,8 +79,7 @@ def run_clip(path: Path, spec_id: str, out_root: Path) -> tuple[dict | None, Pat
 def evaluate(synthetic_dirs: list[Path], include_real: bool, work: Path) -> list[ClipScore]:
     scores: list[ClipScore] = []
     for clip in synthetic_clips(synthetic_dirs):
-        truth = json.loads(clip.with_suffix(".truth.json").read_text())
-        arrays = dict(np.load(clip.with_suffix(".truth.npz")))
+        truth, arrays = load_truth(clip)
         report, out, secs = run_clip(clip, truth["exercise"], work)
         expected = truth["rep_count"] if truth.get("reps") else None
         score = ClipScore(clip.name, truth["exercise"], truth.get("view", "?"), expected,

@@ -18,3 +18,16 @@ def shared_videos() -> Path:
     if not (SHARED_VIDEOS / "MANIFEST.tsv").is_file():
         pytest.skip(f"real clips not present at {SHARED_VIDEOS} (only the project's own machines have them)")
     return SHARED_VIDEOS
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private bundle cache, so the tests neither use nor fill the user's."""
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture()
+def private_cache(cache: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``cache`` as the user cache of this process and of every process it starts (the environment)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    return cache

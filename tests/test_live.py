@@ -157,19 +157,25 @@ def test_cue_pacer_does_not_repeat_a_text_within_the_cooldown():
 
 
 # -- set-up guidance --------------------------------------------------------------------------------
+class GuideSink:
+    """A sink that runs ``guide`` on every step and keeps what it said in ``seen``."""
+
+    def __init__(self, guide: SetupGuide) -> None:
+        self.guide, self.seen = guide, []
+
+    def write(self, step):
+        self.seen.append(self.guide.update(step))
+
+
 def test_guidance_needs_the_person_then_the_view_then_counts_down_and_starts():
     spec = find_spec("glute_bridge")
-    guide = SetupGuide(spec, countdown_s=2.0)
+    sink = GuideSink(SetupGuide(spec, countdown_s=2.0))
     evaluator = Evaluator(spec)
-    seen: list[Guidance] = []
+    seen: list[Guidance] = sink.seen
 
-    class Sink:
-        def write(self, step):
-            seen.append(guide.update(step))
-
-    feed(evaluator, Sink(), [sample_at(i / 30, None) for i in range(15)])
+    feed(evaluator, sink, [sample_at(i / 30, None) for i in range(15)])
     assert seen[-1].stage == "setup" and seen[-1].reason == "absent" and not seen[-1].view_ok
-    feed(evaluator, Sink(), bridge_samples(0.5, 4.0))
+    feed(evaluator, sink, bridge_samples(0.5, 4.0))
     stages = [g.stage for g in seen]
     assert "countdown" in stages and stages[-1] == "counting"
     countdowns = [g.countdown for g in seen if g.countdown is not None]
@@ -186,32 +192,18 @@ def test_guidance_says_which_part_is_out_of_frame_and_waits():
     assert out_of_frame(spec, sample) == ["feet"]
     assert missing_message(["feet"]) == "step back: your feet are out of frame"
     assert missing_message(["head"]) == "step back: your head is out of frame"
-    guide = SetupGuide(spec, countdown_s=1.0)
-    evaluator = Evaluator(spec)
-    out: list[Guidance] = []
-
-    class Sink:
-        def write(self, step):
-            out.append(guide.update(step))
-
-    feed(evaluator, Sink(), [sample_at(i / 30, bridge_pose(**feet_out)) for i in range(90)])
+    sink = GuideSink(SetupGuide(spec, countdown_s=1.0))
+    out: list[Guidance] = sink.seen
+    feed(Evaluator(spec), sink, [sample_at(i / 30, bridge_pose(**feet_out)) for i in range(90)])
     assert out[-1].message == "step back: your feet are out of frame" and out[-1].reason == "frame"
     assert {g.stage for g in out} == {"setup"}
 
 
 def test_guidance_relays_the_evaluators_view_warning():
     spec = find_spec("glute_bridge")
-    guide = SetupGuide(spec)
-    evaluator = Evaluator(spec)
-    out: list[Guidance] = []
-
-    class Sink:
-        def write(self, step):
-            out.append(guide.update(step))
-            self.events = step.events
-
-    sink = Sink()
-    feed(evaluator, sink, [sample_at(i / 30, bridge_pose(), width=0.9) for i in range(60)])
+    sink = GuideSink(SetupGuide(spec))
+    out: list[Guidance] = sink.seen
+    feed(Evaluator(spec), sink, [sample_at(i / 30, bridge_pose(), width=0.9) for i in range(60)])
     assert out[-1].reason == "view" and spec.view.hint in out[-1].message
     assert out[-1].stage == "setup"
 

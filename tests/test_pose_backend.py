@@ -26,15 +26,8 @@ WAHOO = SHARED_VIDEOS / "lunge" / "wahoo_lunges.mp4"
 SAMPLE_VIDEOS = sorted((REPO / "sample_videos").glob("*.mp4"))
 
 
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A private bundle cache, so the tests neither use nor fill the user's."""
-    return tmp_path_factory.mktemp("cache")
-
-
 @pytest.fixture()
-def backend(cache: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+def backend(private_cache: Path):
     with create_backend() as b:
         yield b
 

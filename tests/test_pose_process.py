@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import os
 import signal
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import SAMPLE_VIDEOS
 from test_pose_backend import frames_from, scenery
 
 from posecheck.errors import ModelError
@@ -16,22 +16,9 @@ from posecheck.frame import Frame
 from posecheck.pose import create_backend, detect_each
 from posecheck.pose.process import PoseProcess
 
-REPO = Path(__file__).parents[1]
-BRIDGE = REPO / "sample_videos" / "glute_bridge_demo.mp4"
+BRIDGE = SAMPLE_VIDEOS / "glute_bridge_demo.mp4"
 
 pytestmark = pytest.mark.model
-
-
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("cache")
-
-
-@pytest.fixture()
-def private_cache(cache: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The child inherits the environment, so it builds and reads this bundle cache, not the user's."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
-    return cache
 
 
 @pytest.fixture(scope="module")

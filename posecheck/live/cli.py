@@ -112,10 +112,8 @@ def run_live(args: argparse.Namespace) -> int:
         from .window import probe_display
 
         probe_display()
-    target = args.camera
-    is_camera = str(target).strip().isdigit()
     out = Path(args.out) if args.out else default_out_dir()
-    with open_source(target, realtime=not is_camera) as source:
+    with open_source(args.camera, realtime=True) as source:  # a camera is live anyway; a file plays at its pace
         try:
             out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

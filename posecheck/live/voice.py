@@ -156,9 +156,3 @@ def phrases(step: Step, hold_every_s: float) -> list[str]:
             out.append(f"hold ended: {e.hold.good_form_s:.0f} seconds in good form")
     return out + [e.text for e in step.events if isinstance(e, Cue)]
 
-
-def say_step(voice: Voice, step: Step, hold_every_s: float) -> None:
-    """Say everything worth saying about ``step`` as one phrase."""
-    text = ". ".join(phrases(step, hold_every_s))
-    if text:
-        voice.say(text)

@@ -84,10 +84,6 @@ class Body:
                 q[s] = q[p] + g[p] @ (self.pivots[s] - self.pivots[p])
         return g, q
 
-    def pivot_positions(self, pose: Pose) -> Array:
-        """Posed segment pivots (S,3)."""
-        return self.transforms(pose)[1]
-
     def skin(self, pose: Pose, g_q: tuple[Array, Array] | None = None) -> Array:
         """Posed mesh vertices (V,3) by linear blend skinning."""
         g, q = g_q if g_q is not None else self.transforms(pose)

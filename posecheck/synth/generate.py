@@ -278,7 +278,7 @@ def render_frames(clip: Clip, body: Body, motion: Motion, camera: Camera, look: 
     centre = np.nanmean(motion.landmarks.reshape(-1, 3), axis=0)
     centre[1] = 0.0
     background, floor = render_background(camera, look, centre, mat_centre, mat_axis, clip.seed)
-    renderer = Renderer(body, camera, look, background, floor, clip.seed)
+    renderer = Renderer(body, camera, look, background, floor)
     for pose, warp in zip(motion.poses, warps):
         yield renderer.render(body.skin(pose), warp)
 

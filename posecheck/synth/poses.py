@@ -100,7 +100,7 @@ class SagittalPose:
         """Set one segment."""
         self.angles[name] = (alpha, out, twist)
 
-    def to_pose(self, body: Body, placement: Array | None = None) -> Pose:
+    def to_pose(self, body: Body) -> Pose:
         """Rotation matrices for all segments (unset ones follow their parent's alpha)."""
         pose = Pose.neutral(len(body.segment_names))
         for i, name in enumerate(body.segment_names):
@@ -111,8 +111,6 @@ class SagittalPose:
             alpha, out, twist = self.angles[name]
             sign = -1.0 if name.endswith("_r") else 1.0
             pose.rotations[i] = rot_x(alpha) @ rot_z(sign * out) @ rot_y(sign * twist)
-        if placement is not None:
-            pose.rotations = placement @ pose.rotations
         return pose
 
 

@@ -215,11 +215,9 @@ def render_background(camera: Camera, look: Look, centre: Array, mat_centre: Arr
 class Renderer:
     """Draws posed meshes of one body into frames for one camera and look."""
 
-    def __init__(self, body: Body, camera: Camera, look: Look, background: Array, floor_mask: Array,
-                 seed: int) -> None:
+    def __init__(self, body: Body, camera: Camera, look: Look, background: Array, floor_mask: Array) -> None:
         self.body = body
         self.camera = camera
-        self.look = look
         self.base_colour = face_colours(body, look)
         light = LIGHTING[look.lighting]
         cam_rot = camera.rotation

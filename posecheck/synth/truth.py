@@ -24,43 +24,32 @@ from typing import Any
 
 import numpy as np
 
+from ..landmarks import INDEX, MIDPOINTS, OTHER_SIDE
+from ..metrics import angle as _angle
+from ..metrics import line_angle, tilt
+
 Array = np.ndarray
-LANDMARK_INDEX = {
-    "nose": 0, "left_shoulder": 11, "right_shoulder": 12, "left_elbow": 13, "right_elbow": 14,
-    "left_wrist": 15, "right_wrist": 16, "left_hip": 23, "right_hip": 24, "left_knee": 25, "right_knee": 26,
-    "left_ankle": 27, "right_ankle": 28, "left_heel": 29, "right_heel": 30, "left_foot_index": 31,
-    "right_foot_index": 32,
-}
 NPZ_KEYS = ("t_ms", "image_px", "world_m", "in_frame")
 
 
-def _pt(px: Array, name: str) -> Array:
-    if name == "mid_hip":
-        return (px[23] + px[24]) / 2
-    if name == "mid_shoulder":
-        return (px[11] + px[12]) / 2
-    return px[LANDMARK_INDEX[name]]
-
-
 def angle(a: Array, b: Array, c: Array) -> float:
-    """Angle a-b-c at b, degrees."""
-    u, v = a - b, c - b
-    cos = float(u @ v / (np.linalg.norm(u) * np.linalg.norm(v) + 1e-12))
-    return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
+    return float(_angle(a, b, c))
 
 
 def line_angle_up(a: Array, b: Array, c: Array) -> float:
-    """Angle a-b-c, reported past 180 when b lies above (smaller image y) the line a-c."""
-    plain = angle(a, b, c)
-    t = (b - a) @ (c - a) / ((c - a) @ (c - a) + 1e-12)
-    on_line = a + t * (c - a)
-    return 360.0 - plain if b[1] < on_line[1] else plain
+    return float(line_angle(a, b, c, "up"))
 
 
 def tilt_from_vertical(p0: Array, p1: Array, forward_sign: float) -> float:
-    """Angle of p0->p1 from image-up, positive when p1 lies towards ``forward_sign`` * x."""
-    d = p1 - p0
-    return float(np.degrees(np.arctan2(forward_sign * d[0], -d[1])))
+    return float(tilt(p0, p1, "vertical", forward_sign))
+
+
+def _pt(px: Array, name: str) -> Array:
+    """Landmark or midpoint ``name`` (see posecheck.landmarks) in one frame's (33, 2) pixels."""
+    if name in MIDPOINTS:
+        a, b = MIDPOINTS[name]
+        return (px[INDEX[a]] + px[INDEX[b]]) / 2
+    return px[INDEX[name]]
 
 
 def measures(exercise: str, px: Array, world: Array, side: str | None, forward_sign: float,
@@ -71,7 +60,7 @@ def measures(exercise: str, px: Array, world: Array, side: str | None, forward_s
     ``forward_sign`` the image x direction of the person's heading (+1 right, -1 left).
     """
     def p(name: str) -> Array:
-        return _pt(px, name.format(side=side, other=_other(side), near=near))
+        return _pt(px, name.format(side=side, other=OTHER_SIDE.get(side, "right"), near=near))
 
     if exercise == "glute_bridge":
         return {
@@ -87,7 +76,7 @@ def measures(exercise: str, px: Array, world: Array, side: str | None, forward_s
         }
     if exercise == "clamshell":
         thigh = float(np.linalg.norm(p("{side}_hip") - p("{side}_knee")))
-        roll = _pelvis_roll(world, side)
+        roll = _pelvis_roll(world)
         return {
             "opening": angle(p("{side}_knee"), p("mid_hip"), p("{other}_knee")),
             "feet_gap": float(np.linalg.norm(p("left_ankle") - p("right_ankle"))) / thigh,
@@ -104,13 +93,9 @@ def measures(exercise: str, px: Array, world: Array, side: str | None, forward_s
     raise KeyError(exercise)
 
 
-def _other(side: str | None) -> str:
-    return "left" if side == "right" else "right"
-
-
-def _pelvis_roll(world: Array, top: str | None) -> float:
+def _pelvis_roll(world: Array) -> float:
     """How far the hip line has turned from vertical (3D, degrees) for a side-lying body."""
-    d = world[23] - world[24]
+    d = world[INDEX["left_hip"]] - world[INDEX["right_hip"]]
     return float(np.degrees(np.arctan2(abs(d[2]), np.hypot(d[0], d[1]))))
 
 
