@@ -7,13 +7,12 @@ import sys
 from typing import TextIO
 
 from .. import events as ev
+from ..sinks.terminal import format_metric
 from ..spec.schema import ExerciseSpec
 
 
 def _value(spec: ExerciseSpec, metric: str, value: float) -> str:
-    label = spec.metrics[metric].label or metric
-    ratio = spec.metrics[metric].kind in ("distance_ratio", "height")
-    return f"{label} {value:.2f}" if ratio else f"{label} {value:.0f} deg"
+    return f"{spec.metrics[metric].label or metric} {format_metric(value, spec.metrics[metric].kind)}"
 
 
 def describe(event: ev.Event, spec: ExerciseSpec) -> str | None:

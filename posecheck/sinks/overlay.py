@@ -10,7 +10,7 @@ import numpy as np
 from .. import events as ev
 from ..landmarks import OTHER_SIDE, SKELETON_INDICES
 from ..sampler import POINT_INDEX
-from ..spec.schema import ExerciseSpec
+from ..spec.schema import UNIT_OF_KIND, ExerciseSpec
 from .step import Step
 
 
@@ -101,8 +101,8 @@ class Overlay:
             anchor = pts[idx[len(idx) // 2]]
             if not np.isfinite(anchor).all():
                 continue
-            unit = "" if self.spec.metrics[name].kind in ("distance_ratio", "height") else "deg"
-            label = f"{value:.0f}{unit}" if unit else f"{value:.2f}"
+            degrees = UNIT_OF_KIND[self.spec.metrics[name].kind] == "deg"
+            label = f"{value:.0f}deg" if degrees else f"{value:.2f}"
             _text(image, label, (int(anchor[0]) + 8, int(anchor[1]) - 8), th, scale=0.9)
 
     def _draw_panel(self, image: np.ndarray, step: Step) -> None:

@@ -7,7 +7,7 @@ import time
 from typing import Any, TextIO
 
 from ..events import Summary
-from ..spec.schema import ExerciseSpec
+from ..spec.schema import UNIT_OF_KIND, ExerciseSpec
 from .step import Step
 
 
@@ -64,7 +64,7 @@ def format_summary(report: dict[str, Any], spec: ExerciseSpec) -> str:
         for rep in report["reps"]:
             side = f" {rep['side']}" if rep["side"] else ""
             angles = ", ".join(
-                f"{spec.metrics[m].label or m} {_fmt(rep['metrics'].get(m), spec.metrics[m].kind)}" for m in shown
+                f"{spec.metrics[m].label or m} {format_metric(rep['metrics'].get(m), spec.metrics[m].kind)}" for m in shown
             )
             faults = "; ".join(labels.get(f, f) for f in rep["faults"]) or "good form"
             lines.append(f"  #{rep['index']}{side} {rep['start_s']:.1f}-{rep['end_s']:.1f} s  {angles}  -> {faults}")
@@ -84,7 +84,8 @@ def format_summary(report: dict[str, Any], spec: ExerciseSpec) -> str:
     return "\n".join(lines)
 
 
-def _fmt(value: float | None, kind: str) -> str:
+def format_metric(value: float | None, kind: str) -> str:
+    """A metric value as the summary and the live lines print it: '87 deg', '0.85', or '-' if unknown."""
     if value is None:
         return "-"
-    return f"{value:.2f}" if kind in ("distance_ratio", "height") else f"{value:.0f} deg"
+    return f"{value:.0f} deg" if UNIT_OF_KIND[kind] == "deg" else f"{value:.2f}"
