@@ -14,18 +14,27 @@ The whole loop, as the command line runs it::
                 print(event)
     print(evaluator.summary)
 
-``analyze(source, spec, out_dir)`` does the same and writes report.json, frames.csv and annotated.mp4.
+``analyze(source, spec, out_dir)`` does the same and writes report.json, frames.csv, pose_track.npz and
+annotated.mp4, returning a :class:`Report`. Tuning re-runs everything after the model on the track::
+
+    report = evaluate(load_track("results/b"), load_spec("my_bridge.toml"))   # no model, milliseconds
+    print(report.rep_count, report.to_json())
 """
 
-from .errors import CameraError, ModelError, NoPersonError, OutputError, PosecheckError, SourceError, SpecError
+from .errors import (
+    CameraError, ModelError, NoPersonError, OutputError, PosecheckError, SourceError, SpecError, TrackError,
+)  # fmt: skip
 from .evaluator import Evaluator
 from .sampler import Sample, Sampler
+from .sinks.report import Report
 from .spec import ExerciseSpec, find_spec, list_specs, load_spec
+from .track import PoseTrack, load_track
 
 __all__ = [
     "CameraError", "Evaluator", "ExerciseSpec", "ModelError", "NoPersonError", "OutputError",
-    "PersonSelector", "PosecheckError", "Sample", "Sampler", "SourceError", "SpecError",
-    "analyze", "create_backend", "find_spec", "list_specs", "load_spec", "open_source",
+    "PersonSelector", "PosecheckError", "PoseTrack", "Report", "Sample", "Sampler", "SourceError", "SpecError",
+    "TrackError", "analyze", "create_backend", "evaluate", "find_spec", "list_specs", "load_spec", "load_track",
+    "open_source",
 ]  # fmt: skip
 
 
@@ -39,6 +48,10 @@ def __getattr__(name: str):
         from . import pose
 
         return getattr(pose, name)
+    if name == "evaluate":
+        from .tune import evaluate
+
+        return evaluate
     if name == "open_source":
         from .sources import open_source
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import PosecheckError, SpecError
@@ -37,17 +41,43 @@ def spec_from_args(args: argparse.Namespace) -> ExerciseSpec:
     raise SpecError("no exercise given: add --exercise NAME (see `posecheck specs`) or --spec FILE")
 
 
+@contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """Within the block, SIGTERM (``kill``, ``timeout``, a service manager) ends the run as Ctrl-C does:
+    cleanly, with its report and everything recorded so far."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGTERM"):
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def say_notes(notes: tuple[str, ...] | list[str]) -> None:
+    for note in notes:
+        print(f"posecheck: note: {note}", file=sys.stderr)
+
+
 def _cmd_analyze(args: argparse.Namespace) -> int:
     from .pipeline import analyze
     from .sinks.terminal import format_summary
 
     spec = spec_from_args(args)
     out = Path(args.out) if args.out else Path("results") / Path(str(args.source)).stem
-    report = analyze(
-        args.source, spec, out, model_path=args.model, write_video=not args.no_video, quiet=args.quiet
-    )
+    with terminate_as_interrupt():
+        report = analyze(
+            args.source, spec, out, model_path=args.model, write_video=not args.no_video, quiet=args.quiet,
+            cache=not args.no_cache,
+        )  # fmt: skip
     if not args.quiet:
-        print(format_summary(report, spec))
+        say_notes(report.notes)
+        print(format_summary(report.to_json(), spec))
         print(f"Results: {out}/")
     return 0
 
@@ -83,7 +113,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", "-o", type=Path, help="output folder (default: results/<video name>)")
     p.add_argument("--no-video", action="store_true", help="skip writing annotated.mp4")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
+    p.add_argument(
+        "--no-cache", action="store_true",
+        help="run the pose model even if this video's pose track is in the cache (and do not cache it)",
+    )  # fmt: skip
     p.set_defaults(func=_cmd_analyze)
+
+    from .tune import add_tune_parsers
+
+    add_tune_parsers(sub)
 
     from .live.cli import add_live_parser
 

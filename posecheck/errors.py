@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 
 class PosecheckError(Exception):
     """Base class of every error posecheck raises on purpose.
@@ -28,6 +31,10 @@ class CameraError(SourceError):
     """A camera is absent, busy or stopped delivering frames."""
 
 
+class TrackError(SourceError):
+    """A pose track file is missing, damaged, of another format or of a newer version."""
+
+
 class ModelError(PosecheckError):
     """The pose model cannot be found, assembled or run."""
 
@@ -50,3 +57,32 @@ class OutputError(PosecheckError):
     """A result file or folder cannot be written."""
 
     exit_code = 6
+
+
+#: What to do about an output error, by errno name: the hint a user needs to go on.
+OUTPUT_HINTS: dict[str, str] = {
+    "ENOSPC": "the disk is full; free some space or choose another --out",
+    "EDQUOT": "the disk quota is used up; free some space or choose another --out",
+    "EACCES": "no permission; choose another --out",
+    "EROFS": "the file system is read-only; choose another --out",
+}
+
+
+def output_error(path: object, action: str, exc: OSError) -> OutputError:
+    """The one translation of an ``OSError`` on an output path into an :class:`OutputError` that names
+    the file, what was being done and why (with what to do for the usual causes)."""
+    import errno as _errno
+
+    name = _errno.errorcode.get(exc.errno or 0, "")
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    hint = OUTPUT_HINTS.get(name)
+    return OutputError(f"{path}: cannot {action} ({reason})" + (f": {hint}" if hint else ""))
+
+
+@contextmanager
+def writing(path: object, action: str = "write") -> Iterator[None]:
+    """Within the block, an ``OSError`` becomes :func:`output_error` for ``path``."""
+    try:
+        yield
+    except OSError as exc:
+        raise output_error(path, action, exc) from None

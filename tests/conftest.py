@@ -31,3 +31,12 @@ def private_cache(cache: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """``cache`` as the user cache of this process and of every process it starts (the environment)."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
     return cache
+
+
+@pytest.fixture(autouse=True)
+def private_track_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets an empty track cache of its own: no test reuses another's pose track by accident,
+    and none touches the user's."""
+    folder = tmp_path_factory.mktemp("tracks")
+    monkeypatch.setenv("POSECHECK_CACHE", str(folder))
+    return folder

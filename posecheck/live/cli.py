@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from ..cli import add_exercise_args, spec_from_args
+from ..cli import add_exercise_args, spec_from_args, terminate_as_interrupt
 from ..errors import OutputError, SpecError
 from .keys import HELP
 
@@ -44,24 +40,6 @@ def default_out_dir(now: datetime | None = None) -> Path:
         folder = base / "posecheck" / "sessions" / f"{stamp}-{n}"
         n += 1
     return folder
-
-
-@contextmanager
-def terminate_as_interrupt() -> Iterator[None]:
-    """Within the block, SIGTERM (``kill``, a service manager) ends the session as Ctrl-C does: cleanly,
-    with its summary and report."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGTERM"):
-        yield
-        return
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def add_live_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]

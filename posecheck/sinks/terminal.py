@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from typing import Any, TextIO
@@ -84,8 +85,11 @@ def format_summary(report: dict[str, Any], spec: ExerciseSpec) -> str:
     return "\n".join(lines)
 
 
-def format_metric(value: float | None, kind: str) -> str:
-    """A metric value as the summary and the live lines print it: '87 deg', '0.85', or '-' if unknown."""
-    if value is None:
+def format_metric(value: float | None, kind: str, precise: bool = False) -> str:
+    """A metric value as the summary and the live lines print it: '87 deg' ('87.4 deg' if ``precise``),
+    '0.85', or '-' if unknown."""
+    if value is None or not math.isfinite(value):
         return "-"
-    return f"{value:.0f} deg" if UNIT_OF_KIND[kind] == "deg" else f"{value:.2f}"
+    if UNIT_OF_KIND[kind] == "deg":
+        return f"{value:.1f} deg" if precise else f"{value:.0f} deg"
+    return f"{value:.3f}" if precise else f"{value:.2f}"

@@ -1,0 +1,270 @@
+"""Tuning thresholds: re-evaluate recorded pose tracks with an edited spec in a fraction of a second.
+
+``evaluate(track, spec)`` runs the same loop as ``analyze`` (person selection, sampler, evaluator)
+on a recorded :class:`~posecheck.track.PoseTrack` through the :class:`~posecheck.pose.replay.ReplayBackend`,
+so an unchanged spec gives exactly the report ``analyze`` gave. Nothing here imports MediaPipe or OpenCV.
+
+Usage::
+
+    track = load_track("results/b")                 # the folder analyze wrote, or its pose_track.npz
+    report = evaluate(track, load_spec("my_bridge.toml"))
+    print(report.rep_count, report.to_json()["reps"])
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import PosecheckError, SpecError, TrackError
+from .evaluator import Evaluator
+from .events import RepRejected, Summary
+from .pipeline import HTML_NAME, LoopStats, SinkSet, run_loop
+from .pose.replay import RecordedSelection, ReplayBackend
+from .sinks import Step
+from .sinks.changes import Timeline, format_changes, format_margins
+from .sinks.report import FRAMES_NAME, REPORT_NAME, FramesCsv, Report, write_json_atomic
+from .spec import ExerciseSpec, find_spec, load_spec
+from .track import TRACK_NAME, PoseTrack, load_track
+
+TUNE_DIR = "tune"
+WATCH_POLL_S = 0.25
+
+TUNE_EXAMPLES = """\
+examples:
+  posecheck analyze bridges.mp4 -e glute_bridge --out results/b   # records results/b/pose_track.npz
+  cp exercise_specs/glute_bridge.toml my_bridge.toml              # edit a threshold
+  posecheck tune results/b --spec my_bridge.toml                  # what changed, per rep, and why
+  posecheck tune results/b --spec my_bridge.toml --watch          # again on every save of the file
+  posecheck tune results/*/ --spec my_bridge.toml                 # many recorded sessions at once
+  posecheck calibrate results/b --good 1-5 --bad 7 --out my_bridge.toml
+"""
+
+
+class TimelineSink:
+    """Keeps what the tuning views need of every frame: time, metric values, rejected movements."""
+
+    def __init__(self, metrics: Sequence[str]) -> None:
+        self.metrics = list(metrics)
+        self._t: list[float] = []
+        self._values: list[list[float]] = []
+        self.rejected: list[tuple[float, str]] = []
+
+    def write(self, step: Step) -> None:
+        values = step.sample.values
+        self._t.append(step.sample.t_s)
+        self._values.append([values.get(m, np.nan) for m in self.metrics])
+        self.rejected.extend((e.t_s, e.reason) for e in step.events if isinstance(e, RepRejected))
+
+    def close(self, summary: Summary) -> None:
+        pass
+
+    def timeline(self) -> Timeline:
+        table = np.asarray(self._values, float).reshape(len(self._t), len(self.metrics))
+        return Timeline(
+            np.asarray(self._t, float), {m: table[:, i] for i, m in enumerate(self.metrics)}, tuple(self.rejected)
+        )
+
+
+def evaluate(track: PoseTrack, spec: ExerciseSpec, sinks: Sequence[Any] = ()) -> Report:
+    """The report of ``spec`` on ``track``: the same loop as analyze, with the recorded poses.
+
+    ``sinks`` are fed every step (see :mod:`posecheck.sinks`). Raises :class:`TrackError` for a track
+    that does not fit (and whatever a sink raises)."""
+    evaluator = Evaluator(spec)
+    stats = LoopStats()
+    out = SinkSet(sinks)
+    run_loop(track.frames(), ReplayBackend(track), evaluator, out, stats, selector=RecordedSelection(track))  # type: ignore[arg-type]
+    evaluator.finish()
+    out.close(evaluator.summary)
+    warnings = [] if track.complete else ["the pose track is of a run that stopped early"]
+    if out.failures:
+        raise out.failures[0]
+    return Report.of(
+        spec, str(track.meta.get("source", track.path)), evaluator.summary, stats.frames, stats.frames_with_pose,
+        stats.duration_s, tuple(warnings),
+    )  # fmt: skip
+
+
+@dataclass
+class Tuned:
+    """One results folder re-evaluated: where, the new report, what it was before, the timeline."""
+
+    folder: Path
+    out: Path
+    report: Report
+    previous: dict[str, Any] | None
+    timeline: Timeline
+    track: PoseTrack = field(repr=False)
+
+
+def _previous_report(folder: Path, out: Path) -> dict[str, Any] | None:
+    for path in (out / REPORT_NAME, folder / REPORT_NAME):
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def tune_folder(folder: Path, spec: ExerciseSpec, out: Path, track: PoseTrack | None = None) -> Tuned:
+    """Re-evaluate the session in ``folder`` with ``spec``; write report.json and frames.csv to ``out``."""
+    track = track or load_track(folder)
+    previous = _previous_report(folder, out)
+    from .errors import writing
+
+    with writing(out, "create the output folder"):
+        out.mkdir(parents=True, exist_ok=True)
+    timeline = TimelineSink(list(spec.metrics))
+    report = evaluate(track, spec, [FramesCsv(out / FRAMES_NAME, spec), timeline])
+    write_json_atomic(out / REPORT_NAME, report.to_json())
+    return Tuned(folder, out, report, previous, timeline.timeline(), track)
+
+
+def spec_for(folder: Path, args: argparse.Namespace) -> ExerciseSpec:
+    """--spec / --exercise when given, else the spec the folder's report was made with."""
+    if args.spec or args.exercise:
+        from .cli import spec_from_args
+
+        return spec_from_args(args)
+    try:
+        report = json.loads((folder / REPORT_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise SpecError(f"{folder}: no report.json saying which exercise it is; add --spec FILE or --exercise NAME") from None
+    path = report.get("spec_path")
+    if path and Path(path).is_file():
+        return load_spec(path)
+    return find_spec(str(report.get("exercise", "")))
+
+
+def _print_result(tuned: Tuned, spec: ExerciseSpec, quiet: bool) -> None:
+    from .sinks.terminal import format_summary
+
+    report = tuned.report.to_json()
+    print(f"== {tuned.folder} ==")
+    if not quiet:
+        print(format_summary(report, spec))
+    print(format_changes(tuned.previous, report, spec, tuned.timeline))
+    if not quiet:
+        print(format_margins(report, spec, tuned.timeline))
+    sys.stdout.flush()
+
+
+def _render(tuned: Tuned, spec: ExerciseSpec, plot: Path | None) -> list[str]:
+    """report.html (and the PNG) after the verdicts are on screen; returns what could not be drawn."""
+    problems = []
+    try:
+        from .sinks.html import write_report_html
+        from .sinks.plots import write_plots_png
+
+        write_report_html(tuned.out, spec, keyframes=_keyframes(tuned, spec))
+        if plot is not None:
+            write_plots_png(tuned.out, spec, plot)
+    except ImportError as exc:
+        problems.append(f"report.html not written: {exc}")
+    except (OSError, PosecheckError) as exc:
+        problems.append(f"report.html not written: {exc}")
+    return problems
+
+
+def _keyframes(tuned: Tuned, spec: ExerciseSpec) -> dict[int, np.ndarray] | None:
+    try:
+        from .sinks.keyframes import draw_keyframes, rep_peak_times_from_timeline
+    except ImportError:
+        return None
+    report = tuned.report.to_json()
+    moments = {}
+    track = tuned.track
+    for index, t_s in rep_peak_times_from_timeline(tuned.timeline, report, spec).items():
+        i = int(np.argmin(np.abs(track.t_ms - t_s * 1000.0))) if len(track) else -1
+        who = int(track.followed[i]) if i >= 0 else -1
+        moments[index] = (t_s, track.image_px[i, who] if who >= 0 else None)
+    return draw_keyframes(track.meta.get("source"), moments)
+
+
+def _cmd_tune(args: argparse.Namespace) -> int:
+    folders = [Path(f) for f in args.folders]
+    for folder in folders:
+        if not (folder / TRACK_NAME).is_file() and not folder.is_dir():
+            raise TrackError(f"{folder}: not a results folder; give the --out folder of `posecheck analyze`")
+
+    def out_of(folder: Path) -> Path:
+        if args.out is None:
+            return folder / TUNE_DIR
+        return Path(args.out) / folder.name if len(folders) > 1 else Path(args.out)
+
+    tracks = {folder: load_track(folder) for folder in folders}
+
+    def run_once() -> list[Tuned]:
+        results = []
+        for folder in folders:
+            spec = spec_for(folder, args)
+            tuned = tune_folder(folder, spec, out_of(folder), tracks[folder])
+            _print_result(tuned, spec, args.quiet)
+            results.append((tuned, spec))
+        for tuned, spec in results:
+            for problem in _render(tuned, spec, args.plot if len(folders) == 1 else None):
+                print(f"posecheck: warning: {problem}", file=sys.stderr)
+        return [t for t, _ in results]
+
+    run_once()
+    if not args.watch:
+        return 0
+    if not args.spec:
+        raise SpecError("--watch needs --spec FILE: the file whose edits are watched")
+    spec_path = Path(args.spec)
+    print(f"watching {spec_path} for changes (Ctrl-C to stop)", flush=True)
+    last = _stamp(spec_path)
+    while True:
+        time.sleep(WATCH_POLL_S)
+        stamp = _stamp(spec_path)
+        if stamp == last:
+            continue
+        last = stamp
+        try:
+            run_once()
+        except SpecError as exc:  # a broken edit: the last good result stays on screen
+            print(f"posecheck: error: {exc} (the last good result is kept; fix the file and save again)", flush=True)
+
+
+def _stamp(path: Path) -> tuple[float, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime, st.st_size
+
+
+def add_tune_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Register ``tune`` and ``calibrate`` on the CLI's subparsers."""
+    from .cli import add_exercise_args
+
+    p = sub.add_parser(
+        "tune",
+        help="re-evaluate recorded sessions with an edited spec, instantly (no pose model)",
+        description="Re-evaluate the pose tracks that analyze recorded with another spec, and show what changed.",
+        epilog=TUNE_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("folders", nargs="+", help="results folders written by `posecheck analyze` (holding pose_track.npz)")
+    add_exercise_args(p, "the edited spec file (default: the spec each folder was analysed with)")
+    p.add_argument("--out", "-o", type=Path, help=f"output folder (default: FOLDER/{TUNE_DIR}/)")
+    p.add_argument("--watch", "-w", action="store_true", help="re-evaluate on every save of the --spec file")
+    p.add_argument("--plot", type=Path, help="also write the plots as one PNG (one folder only)")
+    p.add_argument("--quiet", "-q", action="store_true", help="only what changed, not the whole summary")
+    p.set_defaults(func=_cmd_tune)
+
+    from .calibrate import add_calibrate_parser
+
+    add_calibrate_parser(sub)
+
+
+__all__ = ["HTML_NAME", "Timeline", "TimelineSink", "Tuned", "evaluate", "load_track", "tune_folder"]
