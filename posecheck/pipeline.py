@@ -247,9 +247,11 @@ def analyze(
         identity = model_identity(getattr(backend, "name", "mediapipe"), model_path, getattr(backend, "options", None))
         meta: dict[str, Any] = {"source": str(source), "fps": info.fps, **identity}
         key, cached = None, None
-        if tracks is not None and backend is None and not info.is_live:
+        if not info.is_live:
             meta["source_hash"] = content_hash(Path(source))
-            key = meta["key"] = track_key(meta["source_hash"], identity)
+            meta["key"] = track_key(meta["source_hash"], identity)
+        if tracks is not None and backend is None and not info.is_live:
+            key = meta["key"]
             cached, why = tracks.get(key)
             if why:
                 stats.notes.append(why)

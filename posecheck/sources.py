@@ -275,6 +275,25 @@ class VideoFileSource(FrameSource):
         self._cap.release()
 
 
+#: How still images start: a file with a video's name but one of these heads is an image in disguise.
+IMAGE_SIGNATURES: dict[bytes, str] = {
+    b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG", b"BM": "BMP", b"RIFF": "WebP",
+}
+
+
+def _image_kind(path: Path) -> str | None:
+    """'PNG', 'JPEG'... if ``path`` starts like a still image (a WebP is RIFF....WEBP; AVI is RIFF too)."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(12)
+    except OSError:
+        return None
+    for magic, kind in IMAGE_SIGNATURES.items():
+        if head.startswith(magic) and (kind != "WebP" or head[8:12] == b"WEBP"):
+            return kind
+    return None
+
+
 def _check_video_path(path: Path) -> None:
     if not path.exists():
         raise SourceError(f"{path}: no such file or folder; check the path (a camera is a number like 0)")
@@ -287,6 +306,12 @@ def _check_video_path(path: Path) -> None:
         raise SourceError(f"{path}: unsupported file type '{path.suffix or '(none)'}'; supported: {_supported_list()}")
     if path.stat().st_size == 0:
         raise SourceError(f"{path}: the file is empty (0 bytes); the recording or copy failed, make it again")
+    image = _image_kind(path)
+    if image is not None:
+        raise SourceError(
+            f"{path}: is a still {image} image named like a video; a rep needs movement: pass a video, "
+            "or a folder of images taken in sequence"
+        )
     try:
         with path.open("rb"):
             pass

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -10,6 +14,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 SHARED_VIDEOS = ROOT.parent / "shared" / "videos"
 SAMPLE_VIDEOS = ROOT / "sample_videos"
+# Processes the tests start (and module fixtures, which run before the per-test cache below) never use
+# the user's track cache.
+os.environ["POSECHECK_CACHE"] = tempfile.mkdtemp(prefix="posecheck-test-tracks-")
 
 
 @pytest.fixture(scope="session")
@@ -40,3 +47,36 @@ def private_track_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
     folder = tmp_path_factory.mktemp("tracks")
     monkeypatch.setenv("POSECHECK_CACHE", str(folder))
     return folder
+
+
+#: The spec of each sample video (sample_videos/<id>_demo.mp4).
+SAMPLE_SPECS = {"glute_bridge_demo": "glute_bridge", "lunge_demo": "lunge", "clamshell_demo": "clamshell",
+                "hip_flexor_stretch_demo": "hip_flexor_stretch"}  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """``recorded("glute_bridge_demo")``: that sample analysed once per test session with the real model
+    (no annotated video); returns its results folder (report.json, frames.csv, pose_track.npz)."""
+    from posecheck.pipeline import analyze
+    from posecheck.spec import find_spec
+
+    done: dict[str, Path] = {}
+
+    def get(name: str) -> Path:
+        if name not in done:
+            out = tmp_path_factory.mktemp(name)
+            analyze(SAMPLE_VIDEOS / f"{name}.mp4", find_spec(SAMPLE_SPECS[name]), out, write_video=False, cache=False)
+            done[name] = out
+        return done[name]
+
+    return get
+
+
+def seed_cache(results: Path, cache: Path) -> None:
+    """Put the pose track of ``results`` into the track cache folder ``cache``, as a finished run would."""
+    from posecheck.track import load_track
+
+    track = load_track(results)
+    cache.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(results / "pose_track.npz", cache / f"{track.meta['key']}.npz")

@@ -38,10 +38,12 @@ from .types import Pose
 #: Frames handed to the model before the first result is read back: enough that the model never
 #: idles while the caller finishes the previous frame; each costs one frame of shared memory.
 IN_FLIGHT = 3
-#: The child's command: this module's main(), importable even where posecheck is on the caller's
-#: sys.path only (appended, so an installed posecheck and the standard library still come first).
+#: The child's command: this module's main(), importing exactly the caller's posecheck. ``python -c``
+#: puts the current folder first on sys.path, where another checkout's posecheck may sit: it is taken
+#: off, and the folder holding the caller's package goes first.
 _CHILD_CODE = (
-    f"import sys; sys.path.append({str(Path(__file__).resolve().parents[2])!r}); "
+    "import sys; sys.path[:] = [p for p in sys.path if p not in ('', '.')]; "
+    f"sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r}); "
     "from posecheck.pose.process import main; main()"
 )
 _SHM_DIR = "/dev/shm"  # memory-backed where it exists; elsewhere the temp folder (page cache)
@@ -294,13 +296,20 @@ class PoseProcess:
 
 
 # -- the child ---------------------------------------------------------------------------------------
+class _ParentGone(Exception):
+    """The parent's end of the reply pipe is closed."""
+
+
 def _serve(requests: IO[bytes], replies: IO[bytes]) -> None:
     """Answer the parent's messages until its end of the pipe closes."""
     from . import create_backend
 
     def reply(kind: str, value: Any = None) -> None:
-        pickle.dump((kind, value), replies, protocol=pickle.HIGHEST_PROTOCOL)
-        replies.flush()
+        try:
+            pickle.dump((kind, value), replies, protocol=pickle.HIGHEST_PROTOCOL)
+            replies.flush()
+        except OSError:  # the parent is gone (killed): nobody to answer, nothing to say
+            raise _ParentGone from None
 
     backend = None
     ring: _Ring | None = None
@@ -325,6 +334,8 @@ def _serve(requests: IO[bytes], replies: IO[bytes]) -> None:
                     name, model_path, options = args
                     backend = create_backend(name, model_path=model_path, options=options)
                     reply("ok")
+            except _ParentGone:
+                return
             except PosecheckError as exc:
                 reply("error", exc)
             except Exception as exc:  # a bug here is still reported as the model failing, in one line
@@ -342,4 +353,11 @@ def main() -> None:
     replies = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything a library prints goes to stderr, never into the replies
     sys.stdout = sys.stderr
-    _serve(sys.stdin.buffer, replies)
+    try:
+        _serve(sys.stdin.buffer, replies)
+    except _ParentGone:
+        pass
+    try:
+        replies.close()
+    except OSError:  # a reply still buffered for a parent that is gone
+        pass
