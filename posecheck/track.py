@@ -34,6 +34,7 @@ its parts, and :func:`load_track` reads them: the track is never lost beyond its
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -45,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import TrackError, writing
+from .errors import OutputError, TrackError, writing
 from .frame import Frame
 from .landmarks import COUNT
 from .pose.types import Pose
@@ -154,13 +155,20 @@ def _frame_arrays(rows: Sequence[tuple[Frame, Sequence[Pose], int]], p: int) -> 
 def _save(path: Path, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
     """Write a track file atomically (a temporary file renamed into place)."""
     tmp = path.with_name(path.name + ".tmp")
-    with writing(path, "write the pose track"):
-        with open(tmp, "wb") as fh:
-            np.savez_compressed(
-                fh, format=np.array(FORMAT_NAME), version=np.array(FORMAT_VERSION),
-                meta=np.array(json.dumps(meta)), **arrays,
-            )  # fmt: skip
-        os.replace(tmp, path)
+    # Compressed in memory first: numpy leaves its zip file open when a write fails (a full disk), and
+    # that file then complains at exit; one plain write of the bytes fails cleanly instead.
+    buffer = io.BytesIO()
+    np.savez_compressed(
+        buffer, format=np.array(FORMAT_NAME), version=np.array(FORMAT_VERSION), meta=np.array(json.dumps(meta)),
+        **arrays,
+    )  # fmt: skip
+    try:
+        with writing(path, "write the pose track"):
+            tmp.write_bytes(buffer.getbuffer())
+            os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
 
 
 class TrackWriter:
@@ -178,11 +186,14 @@ class TrackWriter:
         self._rows: list[tuple[Frame, Sequence[Pose], int]] = []
         self._part_start_ms: float | None = None
         self._written = 0
+        self.failure: OutputError | None = None  # set once writing failed: the rest of the run goes on
         with writing(self.parts, "create the pose track's folder"):
             shutil.rmtree(self.parts, ignore_errors=True)
             self.parts.mkdir(parents=True)
 
     def update(self, frame: Frame, poses: Sequence[Pose], followed: int) -> None:
+        if self.failure is not None:
+            return
         self._rows.append((frame, poses, followed))
         if self._part_start_ms is None:
             self._part_start_ms = frame.timestamp_ms
@@ -193,17 +204,32 @@ class TrackWriter:
         if not self._rows:
             return
         arrays = _frame_arrays(self._rows, self.max_poses)
-        _save(self.parts / f"{self._written:06d}.npz", arrays, {**self.meta, "complete": False})
+        try:
+            _save(self.parts / f"{self._written:06d}.npz", arrays, {**self.meta, "complete": False})
+        except OutputError as exc:
+            # A full disk: give its space back to the results that matter more (the report), stop here.
+            self.failure = exc
+            self._rows = []
+            shutil.rmtree(self.parts, ignore_errors=True)
+            return
         self._written += 1
         self._rows = []
         self._part_start_ms = None
 
     def close(self, complete: bool = True) -> Path:
-        """Join the parts into the track file (``complete`` False: the run stopped early). Returns its path."""
+        """Join the parts into the track file (``complete`` False: the run stopped early). Returns its path.
+        Raises the :class:`OutputError` that stopped the writing, if any (nothing of the track is kept then)."""
         self._flush()
+        if self.failure is not None:
+            raise self.failure
         track = _join_parts(self.parts, {**self.meta, "complete": complete}, self.max_poses)
-        _save(self.path, {k: getattr(track, k) for k in _ARRAYS}, track.meta)
-        shutil.rmtree(self.parts, ignore_errors=True)
+        try:
+            _save(self.path, {k: getattr(track, k) for k in _ARRAYS}, track.meta)
+        except OutputError as exc:
+            self.failure = exc
+            raise
+        finally:
+            shutil.rmtree(self.parts, ignore_errors=True)
         return self.path
 
 
