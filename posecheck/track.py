@@ -134,15 +134,18 @@ def _empty_arrays(p: int) -> dict[str, np.ndarray]:
     }  # fmt: skip
 
 
-def _frame_arrays(rows: Sequence[tuple[Frame, Sequence[Pose], int]], p: int) -> dict[str, np.ndarray]:
-    """The arrays of a few frames: ``rows`` of (frame, poses, followed index)."""
+_Row = tuple[int, float, tuple[int, int], Sequence[Pose], int]  # index, time, image size, poses, followed
+
+
+def _frame_arrays(rows: Sequence[_Row], p: int) -> dict[str, np.ndarray]:
+    """The arrays of a few frames."""
     t = len(rows)
     a = _empty_arrays(p)
     out = {k: np.full((t, *v.shape[1:]), np.nan if v.dtype.kind == "f" else 0, v.dtype) for k, v in a.items()}
-    for i, (frame, poses, followed) in enumerate(rows):
-        out["index"][i], out["t_ms"][i], out["followed"][i] = frame.index, frame.timestamp_ms, followed
+    for i, (index, t_ms, size, poses, followed) in enumerate(rows):
+        out["index"][i], out["t_ms"][i], out["followed"][i] = index, t_ms, followed
         out["n_poses"][i] = min(len(poses), p)
-        out["image_size"][i] = frame.size if not poses else poses[0].image_size
+        out["image_size"][i] = size if not poses else poses[0].image_size
         for k, pose in enumerate(poses[:p]):
             out["image_px"][i, k] = pose.image_px
             out["visibility"][i, k] = pose.visibility
@@ -183,7 +186,7 @@ class TrackWriter:
         self.meta = dict(meta)
         self.max_poses = max(1, max_poses)
         self.parts = self.path.with_name(self.path.name + PARTS_SUFFIX)
-        self._rows: list[tuple[Frame, Sequence[Pose], int]] = []
+        self._rows: list[_Row] = []  # never the frames themselves: their pixels are not kept
         self._part_start_ms: float | None = None
         self._written = 0
         self.failure: OutputError | None = None  # set once writing failed: the rest of the run goes on
@@ -194,7 +197,7 @@ class TrackWriter:
     def update(self, frame: Frame, poses: Sequence[Pose], followed: int) -> None:
         if self.failure is not None:
             return
-        self._rows.append((frame, poses, followed))
+        self._rows.append((frame.index, frame.timestamp_ms, frame.size, poses, followed))
         if self._part_start_ms is None:
             self._part_start_ms = frame.timestamp_ms
         if frame.timestamp_ms - self._part_start_ms >= PART_EVERY_S * 1000.0:

@@ -27,6 +27,7 @@ from ..evaluator import Evaluator
 from ..events import Event, Summary
 from ..frame import Frame
 from ..pipeline import LoopStats, run_loop
+from ..track import TRACK_NAME, TrackWriter
 from ..pose.types import Pose, PoseBackend
 from ..sinks import Sink
 from ..sinks.report import FRAMES_NAME, REPORT_NAME, FramesCsv, build_report, json_safe, write_json_atomic
@@ -244,6 +245,14 @@ class LiveSession:
             from ..sinks.video import AnnotatedVideo
 
             self._sinks.append(_PacedRecording(AnnotatedVideo(self.out_dir / RECORDING_NAME, spec, fps), fps))
+        # The landmarks (never the pixels) of the session, for `posecheck tune` afterwards.
+        num_poses = getattr(getattr(backend, "options", None), "num_poses", 2)
+        self._track = TrackWriter(
+            self.out_dir / TRACK_NAME,
+            {"source": str(getattr(getattr(source, "info", None), "source", source)), "fps": fps, "mode": "live",
+             "backend": getattr(backend, "name", "unknown")},
+            max_poses=num_poses if isinstance(num_poses, int) else 2,
+        )  # fmt: skip
         self.feed = _Feed(self._results, lambda: self._current_capture)
         self.coach = Coach(
             spec, self.evaluator, SideSampler(spec), log=self.log, voice=self.voice,
@@ -365,7 +374,7 @@ class LiveSession:
             run_loop(
                 self._live_frames(), _TimedBackend(self.backend, self.stats), self.evaluator,  # type: ignore[arg-type]
                 [self.coach, _Done(self.stats, lambda: self._current_capture)], self.loop_stats,
-                sampler=self.coach.sampler,
+                sampler=self.coach.sampler, track=self._track,
             )  # fmt: skip
         except Exception as exc:  # re-raised by run() after the report is written
             self._worker_error = exc
@@ -496,6 +505,11 @@ class LiveSession:
         stats = self.stats.summary()
         report = self._build_report(summary, final=True, stats=stats)
         first_error = self._close_outputs(summary, keep_log=True)
+        try:
+            self._track.close(complete=error is None)
+        except PosecheckError as exc:
+            first_error = first_error or exc
+            report["warnings"].append(f"the pose track could not be written: {exc}")
         write_json_atomic(self.out_dir / REPORT_NAME, report)
         self.log.append(
             "session_end", ended_by=self._ended_by, rep_count=summary.rep_count,
