@@ -69,7 +69,8 @@ def run_clip(path: Path, spec_id: str, out_root: Path) -> tuple[dict | None, Pat
     out = out_root / path.stem
     start = time.perf_counter()
     try:
-        report = analyze(path, find_spec(spec_id), out, write_video=False, quiet=True)
+        # The track cache makes a re-run (another spec, new thresholds) score in seconds.
+        report = analyze(path, find_spec(spec_id), out, write_video=False, quiet=True).to_json()
     except PosecheckError as exc:
         print(f"  {path.name}: {exc}", file=sys.stderr)
         report = json.loads((out / "report.json").read_text()) if (out / "report.json").is_file() else None
