@@ -108,7 +108,7 @@ def read_frames_csv(path: Path) -> dict[str, np.ndarray]:
     if not rows:
         return {}
     return {k: np.array([float(r[k]) if r[k] not in ("", None) else np.nan for r in rows]) for k in rows[0]
-            if k not in ("side", "phase", "faults", "view_width")}  # fmt: skip
+            if k not in ("side", "phase", "faults", "view_width", "cue")}  # fmt: skip
 
 
 def score_metrics(score: ClipScore, spec: ExerciseSpec, frames_csv: Path, arrays: dict[str, np.ndarray]) -> None:
