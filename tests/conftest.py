@@ -16,7 +16,8 @@ SHARED_VIDEOS = ROOT.parent / "shared" / "videos"
 SAMPLE_VIDEOS = ROOT / "sample_videos"
 # Processes the tests start (and module fixtures, which run before the per-test cache below) never use
 # the user's track cache.
-os.environ["POSECHECK_CACHE"] = tempfile.mkdtemp(prefix="posecheck-test-tracks-")
+SESSION_TRACKS = Path(tempfile.mkdtemp(prefix="posecheck-test-tracks-"))
+os.environ["POSECHECK_CACHE"] = str(SESSION_TRACKS)
 
 
 @pytest.fixture(scope="session")
@@ -57,7 +58,9 @@ SAMPLE_SPECS = {"glute_bridge_demo": "glute_bridge", "lunge_demo": "lunge", "cla
 @pytest.fixture(scope="session")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
     """``recorded("glute_bridge_demo")``: that sample analysed once per test session with the real model
-    (no annotated video); returns its results folder (report.json, frames.csv, pose_track.npz)."""
+    (no annotated video); returns its results folder (report.json, frames.csv, pose_track.npz). The
+    model runs once per sample and session: the tracks are shared through :func:`shared_tracks`."""
+    from posecheck.cache import TrackCache
     from posecheck.pipeline import analyze
     from posecheck.spec import find_spec
 
@@ -66,11 +69,20 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
     def get(name: str) -> Path:
         if name not in done:
             out = tmp_path_factory.mktemp(name)
-            analyze(SAMPLE_VIDEOS / f"{name}.mp4", find_spec(SAMPLE_SPECS[name]), out, write_video=False, cache=False)
+            tracks = TrackCache(SESSION_TRACKS, 10**10)
+            analyze(SAMPLE_VIDEOS / f"{name}.mp4", find_spec(SAMPLE_SPECS[name]), out, write_video=False, cache=tracks)
             done[name] = out
         return done[name]
 
     return get
+
+
+@pytest.fixture()
+def shared_tracks(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The session's shared track cache as this test's cache: each sample video meets the model once per
+    session, whichever test analyses it first (replayed tracks give the same results: test_tune)."""
+    monkeypatch.setenv("POSECHECK_CACHE", str(SESSION_TRACKS))
+    return SESSION_TRACKS
 
 
 def seed_cache(results: Path, cache: Path) -> None:

@@ -17,7 +17,7 @@ import accuracy  # noqa: E402
 pytestmark = pytest.mark.model
 
 
-def test_accuracy_on_the_sample_clips_does_not_drop_below_the_baseline(tmp_path):
+def test_accuracy_on_the_sample_clips_does_not_drop_below_the_baseline(tmp_path, shared_tracks):
     baseline = json.loads(accuracy.BASELINE.read_text())["fast"]
     scores = accuracy.evaluate([ROOT / "sample_videos"], include_real=False, work=tmp_path)
     summary = accuracy.summarise(scores)
