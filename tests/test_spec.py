@@ -1,4 +1,6 @@
 import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -123,3 +125,173 @@ def test_json_schema_describes_every_key():
     assert set(check["required"]) == {"metric", "cue"}
     assert check["properties"]["when"]["enum"] == ["always", "peak", "rep", "hold"]
     assert props["view"]["properties"]["side_max_width"]["maximum"] == 2.0
+
+
+# --- Hostile input: every text gives a spec or one bounded SpecError line --------------------------
+
+CORPUS = Path(__file__).with_name("spec_corpus")
+# Corpus files stay small: "<<x*N>>" stands for x repeated N times (a 1 MB name is "<<a*1048576>>").
+RECIPE = re.compile(r"<<(.+?)\*(\d+)>>", re.S)
+MAX_MESSAGE = 400  # characters of a message besides the file path
+
+
+def expand(path: Path) -> tuple[str, str]:
+    """A corpus file's text with its recipes expanded, and its '# expect:' line (or 'loads')."""
+    raw = path.read_text(encoding="utf-8")
+    expect = next(line[len("# expect: "):] for line in raw.splitlines() if line.startswith("# expect: "))
+    return RECIPE.sub(lambda m: m.group(1) * int(m.group(2)), raw), expect
+
+
+def assert_bounded(message: str, path: Path) -> None:
+    assert message.startswith(f"{path}: "), message[:300]
+    assert len(message) - len(str(path)) <= MAX_MESSAGE, f"{len(message)} characters: {message[:300]}"
+    assert "\n" not in message and "internal error" not in message, message[:300]
+
+
+@pytest.mark.parametrize("case", sorted(CORPUS.glob("*.toml")), ids=lambda p: p.stem)
+def test_spec_corpus_of_nasty_files(tmp_path, case):
+    from posecheck.synth.clip import load_clip
+
+    text, expect = expand(case)
+    path = write(tmp_path, text, case.name)
+    load = load_clip if case.name.startswith("clip_") else load_spec
+    if expect == "loads":
+        load(path)
+        return
+    with pytest.raises(SpecError) as err:
+        load(path)
+    assert_bounded(str(err.value), path)
+    assert expect in str(err.value), str(err.value)[:400]
+
+
+@pytest.mark.parametrize(
+    "old, new, message",
+    [
+        ("enter = 150.0", "enter = nan", "'enter' in [reps] is nan; expected a finite number"),
+        ("exit = 140.0", "exit = -inf", "'exit' in [reps] is -inf; expected a finite number"),
+        ("enter = 150.0", "enter = 1e400", "'enter' in [reps] is inf; expected a finite number"),
+        ("min = 165.0", "min = nan", "'min' in [checks.hips_low] is nan; expected a finite number"),
+        ("enter = 150.0", "enter = " + "9" * 320, "'enter' in [reps] is an integer of about 320 digits; expected a finite number"),
+        ("enter = 150.0", "enter = " + "1" * 4400, "not valid TOML: an integer of more than 4300 digits at line 13; expected a number of ordinary size"),
+        ("kind = \"reps\"", "kind = \"reps\"\nx = " + "[" * 33 + "]" * 33, "not valid TOML: nesting deeper than 32 levels at line 5; expected lists and inline tables a few levels deep at most"),
+        ('"{side}_knee"]', '"{side}_hip"]', "[metrics.hip_line] 'points' names '{side}_hip' twice; expected 3 different landmarks"),
+        ('positive = "up"', 'kind = "tilt"', "not valid TOML"),  # stays a TOML error, untouched
+        ('"{side}_knee"]', '"' + "a" * 100 + '"]', "names unknown landmark '" + "a" * 60 + "…' (100 characters)"),
+        ('positive = "up"', '"' + "k" * 100 + '" = 1', "unknown key '" + "k" * 60 + "…' (100 characters) in [metrics.hip_line]; expected one of kind,"),
+        ("enter = 150.0", "enter = [[[[[1]]]]]", "'enter' in [reps] has the wrong type; expected a number, got [[[[…]]]]"),
+        ("enter = 150.0", "enter = 2024-01-31", "'enter' in [reps] has the wrong type; expected a number, got 2024-01-31"),
+        ('when = "peak"', 'when = "pe\\nak"', r"'when' in [checks.hips_low] is 'pe\nak' (did you mean 'peak'?); expected one of"),
+    ],
+)
+def test_each_new_spec_error_message(tmp_path, old, new, message):
+    assert old in VALID
+    path = write(tmp_path, VALID.replace(old, new, 1))
+    with pytest.raises(SpecError) as err:
+        load_spec(path)
+    assert message in str(err.value)
+    if message != "not valid TOML":
+        assert_bounded(str(err.value), path)
+
+
+HOLD = """
+id = "mini_hold"
+name = "Mini hold"
+kind = "hold"
+[metrics.knee]
+kind = "distance_ratio"
+points = ["left_knee", "right_knee"]
+per = ["left_hip", "left_knee"]
+[hold]
+position = { knee = [0.2, 0.8] }
+target_s = 30.0
+"""
+
+
+@pytest.mark.parametrize(
+    "old, new, message",
+    [
+        ("target_s = 30.0", "target_s = -nan", "'target_s' in [hold] is nan; expected a finite number"),
+        ("[0.2, 0.8]", "[0.2, inf]", "'knee' in [hold.position] is inf; expected a finite number"),
+        ("[0.2, 0.8]", "[0.5, 0.5]", "[hold] 'position.knee' is [0.5, 0.5]; expected [min, max] with min below max"),
+        ('"left_hip", "left_knee"]', '"left_hip", "left_hip"]', "[metrics.knee] 'per' names 'left_hip' twice; expected 2 different landmarks (a segment)"),
+    ],
+)
+def test_each_new_hold_error_message(tmp_path, old, new, message):
+    load_spec(write(tmp_path, HOLD))
+    path = write(tmp_path, HOLD.replace(old, new, 1))
+    with pytest.raises(SpecError) as err:
+        load_spec(path)
+    assert message in str(err.value)
+
+
+def test_an_unreadable_spec_file_is_a_spec_error(tmp_path):
+    folder = tmp_path / "specs.toml"
+    with pytest.raises(SpecError, match="spec file not found"):
+        load_spec(folder)
+    long = tmp_path / ("x" * 5000 + ".toml")  # too long a name for the OS: OSError from is_file()
+    with pytest.raises(SpecError, match=r"cannot read spec file \(File name too long\)"):
+        load_spec(long)
+
+
+def test_a_posecheck_bug_in_the_checks_still_gives_one_line(tmp_path, monkeypatch):
+    import posecheck.spec.loader as loader
+
+    def broken(*args):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(loader, "_check_consistency", broken)
+    path = write(tmp_path, VALID)
+    with pytest.raises(SpecError) as err:
+        load_spec(path)
+    assert str(err.value) == (
+        f"{path}: internal error while reading it (ZeroDivisionError: division by zero); "
+        "please report this posecheck bug"
+    )
+    assert isinstance(err.value.__cause__, ZeroDivisionError)
+
+
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        ("short", "'short'"),
+        ("a" * 1_048_576, "'" + "a" * 60 + "…' (1048576 characters)"),
+        ("\x00" * 100, "'" + "\\x00" * 14 + "…' (100 characters)"),
+        (10**5000, "an integer of about 5001 digits"),
+        (float("nan"), "nan"),
+        (True, "true"),
+        ([1, [2, [3, [4, [5]]]]], "[1, [2, [3, […]]]]"),
+        ({"k" * 100: "v"}, "{'" + "k" * 15 + "'… = 'v'}"),
+    ],
+    ids=["short", "1mb", "escapes", "huge_int", "nan", "bool", "deep_list", "long_key"],
+)
+def test_shown_quotes_any_value_briefly(value, text):
+    from posecheck.spec.loader import shown
+
+    assert shown(value) == text
+
+
+def test_shown_survives_deep_data():
+    from posecheck.spec.loader import shown
+
+    deep: list = []
+    for _ in range(100_000):  # far past the recursion limit: repr() itself would fail
+        deep = [deep]
+    assert shown(deep) == "[[[[…]]]]"
+
+
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("brige", "did you mean 'bridge' (glute_bridge)?"),
+        ("hip flexr", "did you mean 'hip flexor' (hip_flexor_stretch)?"),
+        ("lunges!", "did you mean 'lunges' (lunge)?"),
+        ("clamshel", "did you mean 'clamshell'?"),
+        ("x" * 1_000_000, "unknown exercise '" + "x" * 60 + "…' (1000000 characters) Known: clamshell,"),
+    ],
+    ids=["alias", "alias_with_space", "alias_typo", "id", "1mb"],
+)
+def test_unknown_exercise_suggests_ids_names_and_aliases(name, message):
+    with pytest.raises(SpecError) as err:
+        find_spec(name)
+    assert message in str(err.value)
+    assert len(str(err.value)) <= MAX_MESSAGE

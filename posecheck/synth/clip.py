@@ -35,13 +35,14 @@ Holds use ``[[holds]]`` entries instead: ``seconds`` (required), optional ``faul
 
 from __future__ import annotations
 
-import difflib
+import math
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .._toml import tomllib
 from ..errors import SpecError
+from ..spec.loader import guarded, parse_toml, shown, suggest
 from .body import variants
 from .look import Look
 from .motions import EXERCISES
@@ -57,6 +58,10 @@ REP_KEYS = ("fault", "size", "side", "count")
 HOLD_KEYS = ("seconds", "fault", "size", "side")
 MAX_REPS = 200
 MAX_SECONDS = 600.0
+MAX_NAME = 100
+# The name becomes the output file stem: no folders (a separator or ".." would write elsewhere), not
+# hidden, no control characters.
+_NAME = re.compile(r"[^./\\\x00-\x1f][^/\\\x00-\x1f]*")
 
 
 class ClipError(SpecError, ValueError):
@@ -128,28 +133,35 @@ def _where(source: str, key: str) -> str:
     return f"{source}: {key}" if key else source
 
 
+def _key(key: object) -> str:
+    """A user's key in a message: as written when short and plain, else quoted and cut."""
+    return key if isinstance(key, str) and len(key) <= 60 and key.isidentifier() else shown(key)
+
+
 def _unknown_keys(table: dict[str, Any], allowed: tuple[str, ...], source: str, prefix: str) -> None:
     for key in table:
         if key not in allowed:
-            near = difflib.get_close_matches(key, allowed, n=1)
-            hint = f"; did you mean {near[0]!r}?" if near else f"; expected one of {', '.join(allowed)}"
-            raise ClipError(f"{_where(source, prefix + key)}: unknown key{hint}")
+            near = suggest(key, allowed)
+            hint = f"; did you mean {near!r}?" if near else f"; expected one of {', '.join(allowed)}"
+            raise ClipError(f"{_where(source, prefix + _key(key))}: unknown key{hint}")
 
 
 def _choice(value: Any, choices: tuple[str, ...] | list[str], source: str, key: str) -> str:
     if not isinstance(value, str) or value not in choices:
-        near = difflib.get_close_matches(str(value), list(choices), n=1)
-        hint = f" (did you mean {near[0]!r}?)" if near else ""
-        raise ClipError(f"{_where(source, key)} = {value!r}; expected one of {', '.join(choices)}{hint}")
+        near = suggest(value, choices)
+        hint = f" (did you mean {near!r}?)" if near else ""
+        raise ClipError(f"{_where(source, key)} = {shown(value)}; expected one of {', '.join(choices)}{hint}")
     return value
 
 
 def _number(value: Any, source: str, key: str, lo: float, hi: float, integer: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not isinstance(value, int)):
         kind = "an integer" if integer else "a number"
-        raise ClipError(f"{_where(source, key)} = {value!r}; expected {kind} in [{lo:g}, {hi:g}]")
+        raise ClipError(f"{_where(source, key)} = {shown(value)}; expected {kind} in [{lo:g}, {hi:g}]")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ClipError(f"{_where(source, key)} = {shown(value)}; expected a finite number in [{lo:g}, {hi:g}]")
     if not lo <= value <= hi:
-        raise ClipError(f"{_where(source, key)} = {value!r}; expected a value in [{lo:g}, {hi:g}]")
+        raise ClipError(f"{_where(source, key)} = {shown(value)}; expected a value in [{lo:g}, {hi:g}]")
     return value
 
 
@@ -167,8 +179,14 @@ def parse_clip(data: dict[str, Any], source: str = "<clip>") -> Clip:
     """Validate a clip description (as parsed from TOML).
 
     Raises:
-        ClipError: the first problem found, naming ``source`` and the key.
+        ClipError: the first problem found, naming ``source`` and the key (also for data no check
+            foresaw: then the message names the exception).
     """
+    with guarded(source, ClipError):
+        return _parse_clip(_table(data, source, ""), source)
+
+
+def _parse_clip(data: dict[str, Any], source: str) -> Clip:
     _unknown_keys(data, TOP_KEYS, source, "")
     if "exercise" not in data:
         raise ClipError(f"{source}: missing key 'exercise'; expected one of {', '.join(EXERCISES)}")
@@ -181,7 +199,7 @@ def parse_clip(data: dict[str, Any], source: str = "<clip>") -> Clip:
     first_side = _choice(data.get("first_side", "left"), SIDES, source, "first_side")
     alternate = data.get("alternate", ex.id == "lunge")
     if not isinstance(alternate, bool):
-        raise ClipError(f"{source}: alternate = {alternate!r}; expected true or false")
+        raise ClipError(f"{source}: alternate = {shown(alternate)}; expected true or false")
 
     cam_raw = _table(data.get("camera", {}), source, "camera")
     _unknown_keys(cam_raw, CAMERA_KEYS, source, "camera.")
@@ -198,9 +216,13 @@ def parse_clip(data: dict[str, Any], source: str = "<clip>") -> Clip:
     _unknown_keys(look_raw, LOOK_KEYS, source, "look.")
     body = _choice(look_raw.get("body", "default"), list(variants()), source, "look.body")
     look = {k: v for k, v in look_raw.items() if k != "body"}
+    for k, v in look.items():
+        if not isinstance(v, str):
+            raise ClipError(f"{source}: look.{k} = {shown(v)}; expected a string (a name from posecheck.synth.look)")
     probe = Look(**{f: look.get(f, _first_valid(f)) for f in Look.__dataclass_fields__})
     for problem in probe.validate():
-        raise ClipError(f"{source}: look.{problem}")
+        key, _, rest = problem.partition(" = ")  # "skin = 'x'; expected one of ...", value re-quoted short
+        raise ClipError(f"{source}: look.{key} = {shown(look.get(key))}; {rest.rpartition('; ')[2]}")
 
     reps: list[RepSpec] = []
     holds: list[HoldSpec] = []
@@ -221,9 +243,9 @@ def parse_clip(data: dict[str, Any], source: str = "<clip>") -> Clip:
                     raise ClipError(f"{source}: {key}.side: {ex.id} is not one-sided; remove 'side'")
                 side = _choice(entry["side"], SIDES, source, key + ".side")
             count = int(_number(entry.get("count", 1), source, key + ".count", 1, MAX_REPS, integer=True))
+            if len(reps) + count > MAX_REPS:
+                raise ClipError(f"{source}: reps: more than {MAX_REPS} reps by {key}; expected at most {MAX_REPS}")
             reps.extend(RepSpec(fault, size, side) for _ in range(count))
-        if len(reps) > MAX_REPS:
-            raise ClipError(f"{source}: reps: {len(reps)} reps; expected at most {MAX_REPS}")
         if ex.id == "clamshell":
             sides = {r.side or first_side for r in reps}
             if len(sides) > 1:
@@ -244,10 +266,16 @@ def parse_clip(data: dict[str, Any], source: str = "<clip>") -> Clip:
             fault, size = _fault(entry, ex, source, key)
             side = _choice(entry["side"], SIDES, source, key + ".side") if "side" in entry else None
             holds.append(HoldSpec(seconds, fault, size, side))
+    name = data.get("name", "")
+    if not isinstance(name, str) or (name and (len(name) > MAX_NAME or not _NAME.fullmatch(name))):
+        raise ClipError(
+            f"{source}: name = {shown(name)}; expected a file name of at most {MAX_NAME} characters "
+            "without / or \\ and not starting with a dot (it names the output files)"
+        )
     return Clip(
         exercise=ex.id, seed=seed, tempo=tempo, lead_in_s=lead_in, lead_out_s=lead_out,
         first_side=first_side, alternate=alternate, camera=camera, body=body, look=look,
-        reps=tuple(reps), holds=tuple(holds), name=str(data.get("name", "")),
+        reps=tuple(reps), holds=tuple(holds), name=name,
     )
 
 
@@ -284,12 +312,11 @@ def load_clip(path: str | Path) -> Clip:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ClipError(f"{path}: cannot read clip file (not UTF-8 text: {exc.reason})") from None
     except OSError as exc:
-        raise ClipError(f"{path}: cannot read clip file ({exc.strerror})") from exc
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ClipError(f"{path}: invalid TOML: {exc}") from exc
+        raise ClipError(f"{path}: cannot read clip file ({exc.strerror or type(exc).__name__})") from exc
+    data = parse_toml(text, str(path), ClipError, "invalid TOML")
     clip = parse_clip(data, str(path))
     if not clip.name:
         clip = Clip(**{**clip.__dict__, "name": path.stem})
