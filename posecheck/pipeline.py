@@ -20,7 +20,7 @@ from .sampler import Sample, Sampler
 from .sinks import Sink, Step
 from .sinks.report import FRAMES_NAME, REPORT_NAME, FramesCsv, Report, write_json_atomic
 from .spec.schema import ExerciseSpec
-from .track import PARTS_SUFFIX, TRACK_NAME, TrackWriter
+from .track import PARTS_SUFFIX, TRACK_NAME, TrackWriter, load_track
 
 if TYPE_CHECKING:
     from .cache import TrackCache
@@ -29,7 +29,8 @@ ANNOTATED_NAME = "annotated.mp4"
 HTML_NAME = "report.html"
 #: posecheck's own files in a results folder: what a new run there replaces.
 RESULT_NAMES = (
-    REPORT_NAME, REPORT_NAME + ".tmp", FRAMES_NAME, ANNOTATED_NAME, HTML_NAME, TRACK_NAME, TRACK_NAME + ".tmp",
+    REPORT_NAME, REPORT_NAME + ".tmp", FRAMES_NAME, ANNOTATED_NAME, HTML_NAME, HTML_NAME + ".tmp", TRACK_NAME,
+    TRACK_NAME + ".tmp",
     TRACK_NAME + PARTS_SUFFIX,
 )
 #: report.json is rewritten at least this often while a run goes (and after each rep or hold).
@@ -210,10 +211,12 @@ def analyze(
     quiet: bool = True,
     backend: PoseBackend | None = None,
     cache: TrackCache | None | bool = True,
+    write_html: bool = True,
 ) -> Report:
     """Analyse a recorded video (or image folder) and write report.json, frames.csv, pose_track.npz and
     annotated.mp4 into ``out_dir`` (posecheck's files from an earlier run there are replaced first).
 
+    ``write_html``: also write report.html (plots of every metric against its thresholds).
     ``cache``: True for the default track cache (:mod:`posecheck.cache`), a :class:`TrackCache`, or
     False: a video already analysed with the same model is not run through it again.
 
@@ -301,6 +304,11 @@ def analyze(
                             stats.notes.append(why)
             report = report_now()
             write_json_atomic(out / REPORT_NAME, report.to_json())
+    if write_html and stats.frames:
+        from .tune import write_page
+
+        track = load_track(out) if (out / TRACK_NAME).is_file() else None
+        report = dataclasses.replace(report, notes=(*report.notes, *write_page(out, spec, track)))
     if failure is not None:
         raise failure
     if sinks.failures:

@@ -158,36 +158,33 @@ def _print_result(tuned: Tuned, spec: ExerciseSpec, quiet: bool) -> None:
     sys.stdout.flush()
 
 
-def _render(tuned: Tuned, spec: ExerciseSpec, plot: Path | None) -> list[str]:
-    """report.html (and the PNG) after the verdicts are on screen; returns what could not be drawn."""
-    problems = []
+def write_page(out: Path, spec: ExerciseSpec, track: PoseTrack | None, series: Any = None, plot: Path | None = None) -> list[str]:
+    """report.html in ``out`` (and ``plot``, a PNG), from its report.json and frames.csv, with a key frame
+    per rep drawn from ``track``; ``series``: the per-frame values if already in memory (a
+    :class:`Timeline`), else read from frames.csv. Returns what could not be drawn, as warnings: the
+    results themselves are already on disk, so a page that fails never fails the run."""
     try:
         from .sinks.html import write_report_html
-        from .sinks.plots import write_plots_png
+        from .sinks.keyframes import draw_keyframes, rep_peak_times
+        from .sinks.plots import load_frames, write_plots_png
 
-        write_report_html(tuned.out, spec, keyframes=_keyframes(tuned, spec))
+        report = json.loads((out / REPORT_NAME).read_text(encoding="utf-8"))
+        series = series if series is not None else load_frames(out / FRAMES_NAME, list(spec.metrics))
+        moments = {}
+        size = tuple(int(v) for v in track.image_size[0]) if track is not None and len(track) else None
+        for index, t_s in rep_peak_times(series, report, spec).items():
+            if track is None or not len(track):
+                break
+            i = int(np.argmin(np.abs(track.t_ms - t_s * 1000.0)))
+            who = int(track.followed[i])
+            moments[index] = (t_s, track.image_px[i, who] if who >= 0 else None)
+        source = (track.meta.get("source") if track is not None else None) or report.get("source")
+        write_report_html(out, spec, keyframes=draw_keyframes(source, moments, image_size=size) if moments else None)
         if plot is not None:
-            write_plots_png(tuned.out, spec, plot)
-    except ImportError as exc:
-        problems.append(f"report.html not written: {exc}")
-    except (OSError, PosecheckError) as exc:
-        problems.append(f"report.html not written: {exc}")
-    return problems
-
-
-def _keyframes(tuned: Tuned, spec: ExerciseSpec) -> dict[int, np.ndarray] | None:
-    try:
-        from .sinks.keyframes import draw_keyframes, rep_peak_times_from_timeline
-    except ImportError:
-        return None
-    report = tuned.report.to_json()
-    moments = {}
-    track = tuned.track
-    for index, t_s in rep_peak_times_from_timeline(tuned.timeline, report, spec).items():
-        i = int(np.argmin(np.abs(track.t_ms - t_s * 1000.0))) if len(track) else -1
-        who = int(track.followed[i]) if i >= 0 else -1
-        moments[index] = (t_s, track.image_px[i, who] if who >= 0 else None)
-    return draw_keyframes(track.meta.get("source"), moments)
+            write_plots_png(out, spec, plot)
+    except (ImportError, OSError, ValueError, PosecheckError) as exc:
+        return [f"{out / HTML_NAME} not written: {exc}"]
+    return []
 
 
 def _cmd_tune(args: argparse.Namespace) -> int:
@@ -211,7 +208,7 @@ def _cmd_tune(args: argparse.Namespace) -> int:
             _print_result(tuned, spec, args.quiet)
             results.append((tuned, spec))
         for tuned, spec in results:
-            for problem in _render(tuned, spec, args.plot if len(folders) == 1 else None):
+            for problem in write_page(tuned.out, spec, tuned.track, tuned.timeline, args.plot if len(folders) == 1 else None):
                 print(f"posecheck: warning: {problem}", file=sys.stderr)
         return [t for t, _ in results]
 
