@@ -6,6 +6,7 @@ exercise-specific is in the spec.
 
 from __future__ import annotations
 
+import math
 from collections import Counter, deque
 from dataclasses import dataclass, field
 
@@ -78,11 +79,29 @@ class Evaluator:
         self._time_view_bad = 0.0
         self._time_crowded = 0.0
         self._rejected: Counter[str] = Counter()
+        self._compile()
+
+    def _compile(self) -> None:
+        """Look up once what every frame needs of the spec (again after each swap_spec)."""
+        spec = self.spec
+        # Checks judged frame by frame; the others (at the peak) only ever have out_since None.
+        self._check_list = [
+            (cid, c, self._checks[cid], c.metric, c.when, c.min, c.max, c.max_speed, c.relative_to == "peak",
+             c.min_duration_s)
+            for cid, c in spec.checks.items() if c.when in ("always", "rep", "hold")
+        ]  # fmt: skip
+        for cid, c in spec.checks.items():
+            if c.when not in ("always", "rep", "hold"):
+                self._checks[cid].out_since = None
+        self._hold_ids = frozenset(cid for cid, c in spec.checks.items() if c.when in ("hold", "always"))
+        self._grace_s = spec.reps.dropout_s if spec.reps else spec.hold.grace_s  # type: ignore[union-attr]
+        self._position = [(name, lo, hi) for name, (lo, hi) in spec.hold.position.items()] if spec.hold else []
 
     def swap_spec(self, spec: ExerciseSpec) -> None:
         """Use new thresholds from the next sample on, keeping counts (for spec hot reload)."""
         self.spec = spec
         self._checks = {cid: self._checks.get(cid, _CheckState()) for cid in spec.checks}
+        self._compile()
 
     @property
     def rep_count_by_side(self) -> dict[str, int]:
@@ -112,11 +131,15 @@ class Evaluator:
         present = sample.pose_found
         if not present:
             self._time_absent += dt
-        self._track_presence(present, t, sample, out)
-        view_ok = self._track_view(sample, t, dt, out)
-        self._recent.append((t, sample.values))
-        while self._recent and t - self._recent[0][0] > _SPEED_WINDOW_S:
-            self._recent.popleft()
+        if present and not self._person_lost:
+            self._lost_since = None  # what _track_presence does in this common case, without the call
+        else:
+            self._track_presence(present, t, sample, out)
+        view_ok = self._track_view(sample, t, dt, out, present)
+        recent = self._recent
+        recent.append((t, sample.values))
+        while recent and t - recent[0][0] > _SPEED_WINDOW_S:
+            recent.popleft()
         if self.spec.kind == "reps":
             self._update_reps(sample, t, present and view_ok, out)
         else:
@@ -143,8 +166,7 @@ class Evaluator:
             return
         if self._lost_since is None:
             self._lost_since = t
-        grace = self.spec.reps.dropout_s if self.spec.reps else self.spec.hold.grace_s  # type: ignore[union-attr]
-        if not self._person_lost and t - self._lost_since > grace:
+        if not self._person_lost and t - self._lost_since > self._grace_s:
             self._person_lost = True
             out.append(ev.PersonLost(t))
             if self._rep is not None:
@@ -154,12 +176,12 @@ class Evaluator:
     def _view_matches(self, sample: Sample) -> bool | None:
         view = self.spec.view
         w = sample.width_ratio
-        if view.expect == "any" or not np.isfinite(w):
+        if view.expect == "any" or not math.isfinite(w):
             return None
         return w <= view.side_max_width if view.expect == "side" else w >= view.front_min_width
 
-    def _track_view(self, sample: Sample, t: float, dt: float, out: list[ev.Event]) -> bool:
-        matches = self._view_matches(sample) if sample.pose_found else None
+    def _track_view(self, sample: Sample, t: float, dt: float, out: list[ev.Event], present: bool) -> bool:
+        matches = self._view_matches(sample) if present else None
         if matches is None:
             return not self._view_warned
         if matches:
@@ -195,7 +217,7 @@ class Evaluator:
         assert rs is not None
         value = sample.values.get(rs.metric, np.nan)
         rising = rs.enter > rs.exit
-        if not usable or not np.isfinite(value):
+        if not usable or not math.isfinite(value):
             self._update_checks(sample, t, out)
             return
         at_rest = value < rs.exit if rising else value > rs.exit
@@ -275,11 +297,10 @@ class Evaluator:
 
     # -- holds ---------------------------------------------------------------------------------
     def _in_position(self, sample: Sample) -> bool:
-        hs = self.spec.hold
-        assert hs is not None
-        for name, (lo, hi) in hs.position.items():
-            v = sample.values.get(name, np.nan)
-            if not (np.isfinite(v) and lo <= v <= hi):
+        values = sample.values
+        for name, lo, hi in self._position:
+            v = values.get(name, np.nan)
+            if not (math.isfinite(v) and lo <= v <= hi):
                 return False
         return True
 
@@ -303,7 +324,7 @@ class Evaluator:
             hold.sides[sample.side] += 1
         gap = t - hold.last_in_position_s
         hold.last_in_position_s = t
-        good = not (self.active_faults & self._hold_check_ids())
+        good = not (self.active_faults & self._hold_ids)
         if good:
             hold.good_form_s += gap
         if hold.good_form_s >= hold.next_progress_s:
@@ -312,9 +333,6 @@ class Evaluator:
         if hold.good_form_s >= hs.target_s and not hold.target_announced:
             hold.target_announced = True
             out.append(ev.Cue(t, f"{hs.target_s:.0f} s held in good form: well done", "", self.spec.cues.show_s))
-
-    def _hold_check_ids(self) -> set[str]:
-        return {cid for cid, c in self.spec.checks.items() if c.when in ("hold", "always")}
 
     def _end_hold(self, end_s: float, out: list[ev.Event]) -> None:
         hold = self._hold
@@ -338,34 +356,35 @@ class Evaluator:
             return 0.0
         (t0, v0), (t1, v1) = self._recent[0], self._recent[-1]
         a, b = v0.get(metric, np.nan), v1.get(metric, np.nan)
-        return abs(b - a) / (t1 - t0) if t1 > t0 and np.isfinite(a) and np.isfinite(b) else np.inf
-
-    def _judged_now(self, check: CheckSpec, holding: bool) -> bool:
-        if check.when == "always":
-            return not self._person_lost
-        if check.when == "rep":
-            return self._rep is not None
-        if check.when == "hold":
-            return holding
-        return False
+        return abs(b - a) / (t1 - t0) if t1 > t0 and math.isfinite(a) and math.isfinite(b) else np.inf
 
     def _update_checks(self, sample: Sample, t: float, out: list[ev.Event], holding: bool = False) -> None:
-        for cid, check in self.spec.checks.items():
-            state = self._checks[cid]
-            value = sample.values.get(check.metric, np.nan)
-            if not self._judged_now(check, holding) or not np.isfinite(value):
+        values = sample.values
+        rep = self._rep
+        tracked = not self._person_lost
+        isfinite = math.isfinite
+        for cid, check, state, metric, when, lo, hi, max_speed, from_peak, min_duration in self._check_list:
+            value = values.get(metric, np.nan)
+            if when == "always":
+                judged = tracked
+            elif when == "rep":
+                judged = rep is not None
+            else:
+                judged = holding
+            if not judged or not isfinite(value):
                 state.out_since = None
                 continue
-            if check.relative_to == "peak" and self._rep is not None:
-                value = value - self._rep.extreme
-            slow = check.max_speed is None or self._speed(check.metric) <= check.max_speed
-            if _passes(check, value) or not slow:
+            if from_peak and rep is not None:
+                value = value - rep.extreme
+            slow = max_speed is None or self._speed(metric) <= max_speed
+            # _passes(check, value), inline
+            if not isfinite(value) or ((lo is None or value >= lo) and (hi is None or value <= hi)) or not slow:
                 state.out_since = None
                 if state.active:
                     self._end_fault(cid, t, out)
                 continue
             state.out_since = state.out_since if state.out_since is not None else t
-            if not state.active and t - state.out_since >= check.min_duration_s:
+            if not state.active and t - state.out_since >= min_duration:
                 state.active = True
                 self.active_faults.add(cid)
                 if self._rep is not None:
@@ -413,7 +432,7 @@ class Evaluator:
 
 
 def _passes(check: CheckSpec, value: float) -> bool:
-    if not np.isfinite(value):
+    if not math.isfinite(value):
         return True
     return (check.min is None or value >= check.min) and (check.max is None or value <= check.max)
 

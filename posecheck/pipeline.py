@@ -154,19 +154,26 @@ def run_loop(
         pose = selector.update(poses, frame.timestamp_ms)
         if track is not None:
             track.update(frame, poses, followed_index(poses, pose))
-        sample = sampler.update(pose, frame.timestamp_ms, selector.people_in_view)
-        events = evaluator.update(sample)
-        stats.frames += 1
-        stats.frames_with_pose += pose is not None
-        if stats.first_ms is None:
-            stats.first_ms = frame.timestamp_ms
-        stats.last_ms = frame.timestamp_ms
-        step = make_step(frame, sample, events, evaluator)
-        if out is not None:
-            out.write(step)
-        else:
-            for sink in sinks:  # type: ignore[union-attr]
-                sink.write(step)
+        evaluate_step(frame, sampler.update(pose, frame.timestamp_ms, selector.people_in_view), evaluator, out or sinks, stats)
+
+
+def evaluate_step(
+    frame: Frame, sample: Sample, evaluator: Evaluator, sinks: Sequence[Sink] | SinkSet, stats: LoopStats
+) -> None:
+    """The loop after the sampler, for one frame: evaluator → stats → sinks. Shared by :func:`run_loop`
+    and the whole-track re-evaluation of ``tune``, so both give the same steps."""
+    events = evaluator.update(sample)
+    stats.frames += 1
+    stats.frames_with_pose += sample.pose_found
+    if stats.first_ms is None:
+        stats.first_ms = frame.timestamp_ms
+    stats.last_ms = frame.timestamp_ms
+    step = make_step(frame, sample, events, evaluator)
+    if isinstance(sinks, SinkSet):
+        sinks.write(step)
+    else:
+        for sink in sinks:
+            sink.write(step)
 
 
 def prepare_output(out: Path) -> list[str]:

@@ -27,8 +27,8 @@ import numpy as np
 from .errors import PosecheckError, SpecError, TrackError
 from .evaluator import Evaluator
 from .events import RepRejected, Summary
-from .pipeline import HTML_NAME, LoopStats, SinkSet, run_loop
-from .pose.replay import RecordedSelection, ReplayBackend
+from .pipeline import HTML_NAME, LoopStats, SinkSet, evaluate_step
+from .sampler import Sample, Sampler
 from .sinks import Step
 from .sinks.changes import Timeline, format_changes, format_margins
 from .sinks.report import FRAMES_NAME, REPORT_NAME, FramesCsv, Report, write_json_atomic
@@ -74,15 +74,34 @@ class TimelineSink:
         )
 
 
+def sample_track(track: PoseTrack, spec: ExerciseSpec) -> list[Sample]:
+    """The Samples of the followed person in every frame of ``track``, measured over the whole track at once
+    (:meth:`Sampler.update_track`: the same values as frame by frame, tens of times faster)."""
+    t = len(track)
+    rows = np.arange(t)
+    found = track.followed >= 0
+    who = np.where(found, track.followed, 0).astype(int)
+    if track.image_px.shape[1] == 0:  # nobody in any frame
+        nan = np.full((t, 33), np.nan, np.float32)
+        return Sampler(spec).update_track(track.t_ms, np.full((t, 33, 2), np.nan), nan, nan, None, track.n_poses, found)
+    pick = lambda a: a[rows, who]  # noqa: E731
+    return Sampler(spec).update_track(
+        track.t_ms, pick(track.image_px), pick(track.visibility), pick(track.presence), pick(track.world_m),
+        track.n_poses.astype(int), found,
+    )  # fmt: skip
+
+
 def evaluate(track: PoseTrack, spec: ExerciseSpec, sinks: Sequence[Any] = ()) -> Report:
-    """The report of ``spec`` on ``track``: the same loop as analyze, with the recorded poses.
+    """The report of ``spec`` on ``track``: the stages after the model, as analyze runs them, on the
+    recorded poses of the person analyze followed.
 
     ``sinks`` are fed every step (see :mod:`posecheck.sinks`). Raises :class:`TrackError` for a track
     that does not fit (and whatever a sink raises)."""
     evaluator = Evaluator(spec)
     stats = LoopStats()
     out = SinkSet(sinks)
-    run_loop(track.frames(), ReplayBackend(track), evaluator, out, stats, selector=RecordedSelection(track))  # type: ignore[arg-type]
+    for frame, sample in zip(track.frames(), sample_track(track, spec)):
+        evaluate_step(frame, sample, evaluator, out, stats)
     evaluator.finish()
     out.close(evaluator.summary)
     warnings = [] if track.complete else ["the pose track is of a run that stopped early"]

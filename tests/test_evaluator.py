@@ -190,3 +190,24 @@ def test_reset_and_hot_swap(bridge_spec):
     assert [r.faults for r in evaluator.summary.reps] == [(), ("hips_low",)]
     evaluator.reset()
     assert evaluator.summary.rep_count == 0
+
+
+def test_a_hot_swap_reaches_the_checks_judged_every_frame():
+    # The evaluator looks up each check's thresholds once; a swap must make it look again.
+    import dataclasses
+
+    spec = find_spec("hip_flexor_stretch")
+    n = 30 * 8
+    seq = samples({"front_knee": np.full(n, 90.0), "back_knee": np.full(n, 95.0), "torso": np.full(n, 8.0),
+                   "back_thigh": np.full(n, 15.0)})  # fmt: skip
+    evaluator = Evaluator(spec)
+    first = [e for s in seq[: n // 2] for e in evaluator.update(s)]
+    assert not any(isinstance(e, ev.FaultStarted) for e in first)
+    good_before = evaluator.hold_good_s
+    lean = dataclasses.replace(spec.checks["torso_lean"], max=5.0)
+    stricter = dataclasses.replace(spec, checks={"torso_lean": lean}, hold=dataclasses.replace(spec.hold, target_s=3.0))
+    evaluator.swap_spec(stricter)
+    second = [e for s in seq[n // 2 :] for e in evaluator.update(s)]
+    assert [e.fault for e in second if isinstance(e, ev.FaultStarted)] == ["torso_lean"]
+    assert evaluator.hold_good_s == pytest.approx(good_before, abs=0.1)  # a hold check failing: no good form
+    assert evaluator.active_faults == {"torso_lean"}

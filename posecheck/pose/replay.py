@@ -55,20 +55,3 @@ class ReplayBackend:
         self._next = i + 1
         return self.track.poses(i)
 
-
-class RecordedSelection:
-    """Meets :class:`~posecheck.pose.selection.PersonSelector`'s ``update`` from the track: the person the
-    selector followed when the track was recorded. The selector is deterministic, so this is exactly what
-    running it again would give, without its cost (it is the dearest stage after the model)."""
-
-    def __init__(self, track: PoseTrack) -> None:
-        self.track = track
-        self.people_in_view = 0
-        self._i = 0
-
-    def update(self, poses: list[Pose], timestamp_ms: float) -> Pose | None:
-        i = self._i
-        self._i += 1
-        self.people_in_view = len(poses)
-        who = int(self.track.followed[i]) if i < len(self.track) else -1
-        return poses[who] if 0 <= who < len(poses) else None
