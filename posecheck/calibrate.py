@@ -224,7 +224,7 @@ def add_calibrate_parser(sub: argparse._SubParsersAction) -> None:  # type: igno
         description="Set each check's threshold from reps of a recorded session that you mark good (and bad).",
     )
     p.add_argument("folder", help="a results folder written by `posecheck analyze`")
-    add_exercise_args(p, "the spec to start from (default: the one the folder was analysed with)")
+    add_exercise_args(p, "the spec to start from (default: the one the folder was analysed with)", model=False)
     p.add_argument("--good", required=True, help="reps in good form, e.g. 1-5 (numbers as in the summary)")
     p.add_argument("--bad", help="reps in bad form, e.g. 7,9")
     p.add_argument("--out", "-o", required=True, type=Path, help="the spec copy to write (TOML)")

@@ -23,11 +23,13 @@ examples:
 """
 
 
-def add_exercise_args(parser: argparse.ArgumentParser, spec_help: str) -> None:
-    """The options every mode shares: which exercise (--exercise or --spec) and which model."""
+def add_exercise_args(parser: argparse.ArgumentParser, spec_help: str, model: bool = True) -> None:
+    """The options every mode shares: which exercise (--exercise or --spec) and, where the pose model
+    runs (``model``), which model."""
     parser.add_argument("--exercise", "-e", help="shipped exercise id or alias (see `posecheck specs`)")
     parser.add_argument("--spec", type=Path, help=spec_help)
-    parser.add_argument("--model", type=Path, help="a MediaPipe pose landmarker .task file (lite/full/heavy)")
+    if model:
+        parser.add_argument("--model", type=Path, help="a MediaPipe pose landmarker .task file (lite/full/heavy)")
 
 
 def spec_from_args(args: argparse.Namespace) -> ExerciseSpec:

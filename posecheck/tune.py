@@ -271,7 +271,7 @@ def add_tune_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[t
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("folders", nargs="+", help="results folders written by `posecheck analyze` (holding pose_track.npz)")
-    add_exercise_args(p, "the edited spec file (default: the spec each folder was analysed with)")
+    add_exercise_args(p, "the edited spec file (default: the spec each folder was analysed with)", model=False)
     p.add_argument("--out", "-o", type=Path, help=f"output folder (default: FOLDER/{TUNE_DIR}/)")
     p.add_argument("--watch", "-w", action="store_true", help="re-evaluate on every save of the --spec file")
     p.add_argument("--plot", type=Path, help="also write the plots as one PNG (one folder only)")
