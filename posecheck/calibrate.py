@@ -33,12 +33,11 @@ MESSAGES = {
     "bad_range": "--{flag} '{text}': expected rep numbers and ranges such as 1-5,7",
     "both": "rep {rep} is marked both good and bad",
     "not_reps": "{spec}: calibrate works on exercises that count reps; this one is a hold",
-    "overlap": "check '{check}' cannot separate the bad rep{s} {bad} from the good ones: good reps reach "
-               "{good_lo}-{good_hi}, bad rep{s} {bad_values}",
-    "no_check": "bad rep {rep} is not told apart from the good reps by any check; its values are within the good reps' range",
+    "overlap_item": "{check} {value} (good reps {lo} to {hi})",
+    "no_check": "bad rep {rep} is not told apart from the good reps by any check: {values}",
     "changed": "{check}.{bound}: {old} -> {new} ({why})",
     "kept": "{check}.{bound}: {old} kept ({why})",
-    "why_margin": "good reps {reps}: {lo}-{hi}, margin {margin}",
+    "why_margin": "good reps {reps}: {lo} to {hi}, margin {margin}",
     "why_between": "between good reps {reps} ({good}) and bad rep{s} {bad} ({bad_value})",
     "unmeasured": "not measured in the marked reps",
 }
@@ -100,6 +99,7 @@ def propose(
     changes: list[Change] = []
     problems: list[str] = []
     separated: set[int] = set()
+    overlaps: dict[int, list[str]] = {}  # bad rep -> its values that sit among the good reps'
     for cid, check in spec.checks.items():
         kind = spec.metrics[check.metric].kind
         margin = MARGIN[UNIT_OF_KIND[kind]]
@@ -120,7 +120,8 @@ def propose(
                 continue
             worst_good = min(good_v) if bound == "min" else max(good_v)
             bad_v = {r: v for r in bad if (v := judged(r)) is not None}
-            beyond = {r: v for r, v in bad_v.items() if sign * (v - worst_good) < 0}
+            # A bad rep is told apart only if it lies clearly (more than the margin) beyond every good one.
+            beyond = {r: v for r, v in bad_v.items() if sign * (v - worst_good) < -margin}
             if beyond:
                 nearest = max(beyond.values()) if bound == "min" else min(beyond.values())
                 new = (worst_good + nearest) / 2
@@ -138,19 +139,17 @@ def propose(
                 )  # fmt: skip
             new = round(new, 1 if UNIT_OF_KIND[kind] == "deg" else 3)
             changes.append(Change(cid, bound, old, new, why))
-            inside = {r: v for r, v in bad_v.items() if r not in beyond}
-            if inside and bad and not beyond:
-                s = "s" if len(inside) > 1 else ""
-                problems.append(
-                    MESSAGES["overlap"].format(
-                        check=cid, s=s, bad=_list(sorted(inside)), good_lo=unit_text(min(good_v), kind),
-                        good_hi=unit_text(max(good_v), kind),
-                        bad_values=", ".join(unit_text(v, kind) for v in inside.values()),
-                    )
-                )  # fmt: skip
+            for r, v in bad_v.items():
+                if r not in beyond:
+                    overlaps.setdefault(r, []).append(
+                        MESSAGES["overlap_item"].format(
+                            check=f"{cid}.{bound}", value=unit_text(v, kind), lo=unit_text(min(good_v), kind),
+                            hi=unit_text(max(good_v), kind),
+                        )
+                    )  # fmt: skip
     for rep in bad:
         if rep not in separated:
-            problems.append(MESSAGES["no_check"].format(rep=rep))
+            problems.append(MESSAGES["no_check"].format(rep=rep, values="; ".join(overlaps.get(rep, []))))
     return changes, problems
 
 
