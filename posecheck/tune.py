@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import PosecheckError, SpecError, TrackError
+from .errors import PosecheckError, SpecError, TrackError, writing
 from .evaluator import Evaluator
 from .events import RepRejected, Summary
 from .pipeline import HTML_NAME, LoopStats, SinkSet, evaluate_step
@@ -138,8 +138,6 @@ def tune_folder(folder: Path, spec: ExerciseSpec, out: Path, track: PoseTrack | 
     """Re-evaluate the session in ``folder`` with ``spec``; write report.json and frames.csv to ``out``."""
     track = track or load_track(folder)
     previous = _previous_report(folder, out)
-    from .errors import writing
-
     with writing(out, "create the output folder"):
         out.mkdir(parents=True, exist_ok=True)
     timeline = TimelineSink(list(spec.metrics))
