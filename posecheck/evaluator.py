@@ -16,7 +16,7 @@ from . import events as ev
 from .sampler import Sample
 from .spec.schema import CheckSpec, ExerciseSpec
 
-_SPEED_WINDOW_S = 0.2
+SPEED_WINDOW_S = 0.2
 
 
 @dataclass
@@ -138,7 +138,7 @@ class Evaluator:
         view_ok = self._track_view(sample, t, dt, out, present)
         recent = self._recent
         recent.append((t, sample.values))
-        while recent and t - recent[0][0] > _SPEED_WINDOW_S:
+        while recent and t - recent[0][0] > SPEED_WINDOW_S:
             recent.popleft()
         if self.spec.kind == "reps":
             self._update_reps(sample, t, present and view_ok, out)

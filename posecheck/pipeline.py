@@ -33,6 +33,14 @@ RESULT_NAMES = (
     TRACK_NAME + ".tmp",
     TRACK_NAME + PARTS_SUFFIX,
 )
+#: What a run says of itself in report.json's warnings (or, for notes, to the user at the end).
+MESSAGES = {
+    "replaced": "replaced the results of an earlier run in {out}",
+    "stopped": "analysis stopped early after {frames} frames: {why}",
+    "sink_failed": "not all results could be written: {error}",
+    "track_failed": "the pose track could not be written: {error}",
+    "interrupted": "interrupted",
+}
 #: report.json is rewritten at least this often while a run goes (and after each rep or hold).
 CHECKPOINT_EVERY_S = 2.0
 
@@ -242,7 +250,7 @@ def analyze(
     evaluator = Evaluator(spec)
     stats = LoopStats()
     if replaced:
-        stats.notes.append(f"replaced the results of an earlier run in {out}")
+        stats.notes.append(MESSAGES["replaced"].format(out=out))
     sinks = SinkSet()
     tracks = TrackCache.default() if cache is True else (cache or None)
 
@@ -291,19 +299,19 @@ def analyze(
             run_loop(frames, pose_backend, evaluator, sinks, stats, track=writer)
         except (PosecheckError, KeyboardInterrupt) as exc:
             failure = exc
-            why = str(exc) or "interrupted"  # a KeyboardInterrupt says nothing
-            stats.warnings.append(f"analysis stopped early after {stats.frames} frames: {why}")
+            why = str(exc) or MESSAGES["interrupted"]  # a KeyboardInterrupt says nothing
+            stats.warnings.append(MESSAGES["stopped"].format(frames=stats.frames, why=why))
         finally:
             evaluator.finish()
             sinks.close(evaluator.summary)
             for exc in sinks.failures:
-                stats.warnings.append(f"not all results could be written: {exc}")
+                stats.warnings.append(MESSAGES["sink_failed"].format(error=exc))
             if writer is not None:
                 try:
                     track_file = writer.close(complete=failure is None)
                 except PosecheckError as exc:
                     sinks.failures.append(exc)
-                    stats.warnings.append(f"the pose track could not be written: {exc}")
+                    stats.warnings.append(MESSAGES["track_failed"].format(error=exc))
                 else:
                     if failure is None and key is not None and cached is None and tracks is not None:
                         why = tracks.put(key, track_file)

@@ -36,6 +36,14 @@ from .spec import ExerciseSpec, find_spec, load_spec
 from .track import TRACK_NAME, PoseTrack, load_track
 
 TUNE_DIR = "tune"
+MESSAGES = {
+    "incomplete": "the pose track is of a run that stopped early",
+    "watching": "watching {path} for changes (Ctrl-C to stop)",
+    "kept": "posecheck: error: {error} (the last good result is kept; fix the file and save again)",
+    "not_results": "{folder}: not a results folder; give the --out folder of `posecheck analyze`",
+    "no_spec": "{folder}: no report.json saying which exercise it is; add --spec FILE or --exercise NAME",
+    "no_page": "{path} not written: {error}",
+}
 WATCH_POLL_S = 0.25
 
 TUNE_EXAMPLES = """\
@@ -104,7 +112,7 @@ def evaluate(track: PoseTrack, spec: ExerciseSpec, sinks: Sequence[Any] = ()) ->
         evaluate_step(frame, sample, evaluator, out, stats)
     evaluator.finish()
     out.close(evaluator.summary)
-    warnings = [] if track.complete else ["the pose track is of a run that stopped early"]
+    warnings = [] if track.complete else [MESSAGES["incomplete"]]
     if out.failures:
         raise out.failures[0]
     return Report.of(
@@ -155,7 +163,7 @@ def spec_for(folder: Path, args: argparse.Namespace) -> ExerciseSpec:
     try:
         report = json.loads((folder / REPORT_NAME).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        raise SpecError(f"{folder}: no report.json saying which exercise it is; add --spec FILE or --exercise NAME") from None
+        raise SpecError(MESSAGES["no_spec"].format(folder=folder)) from None
     path = report.get("spec_path")
     if path and Path(path).is_file():
         return load_spec(path)
@@ -200,7 +208,7 @@ def write_page(out: Path, spec: ExerciseSpec, track: PoseTrack | None, series: A
         if plot is not None:
             write_plots_png(out, spec, plot)
     except (ImportError, OSError, ValueError, PosecheckError) as exc:
-        return [f"{out / HTML_NAME} not written: {exc}"]
+        return [MESSAGES["no_page"].format(path=out / HTML_NAME, error=exc)]
     return []
 
 
@@ -208,7 +216,7 @@ def _cmd_tune(args: argparse.Namespace) -> int:
     folders = [Path(f) for f in args.folders]
     for folder in folders:
         if not (folder / TRACK_NAME).is_file() and not folder.is_dir():
-            raise TrackError(f"{folder}: not a results folder; give the --out folder of `posecheck analyze`")
+            raise TrackError(MESSAGES["not_results"].format(folder=folder))
 
     def out_of(folder: Path) -> Path:
         if args.out is None:
@@ -235,7 +243,7 @@ def _cmd_tune(args: argparse.Namespace) -> int:
     if not args.spec:
         raise SpecError("--watch needs --spec FILE: the file whose edits are watched")
     spec_path = Path(args.spec)
-    print(f"watching {spec_path} for changes (Ctrl-C to stop)", flush=True)
+    print(MESSAGES["watching"].format(path=spec_path), flush=True)
     last = _stamp(spec_path)
     while True:
         time.sleep(WATCH_POLL_S)
@@ -246,7 +254,7 @@ def _cmd_tune(args: argparse.Namespace) -> int:
         try:
             run_once()
         except SpecError as exc:  # a broken edit: the last good result stays on screen
-            print(f"posecheck: error: {exc} (the last good result is kept; fix the file and save again)", flush=True)
+            print(MESSAGES["kept"].format(error=exc), flush=True)
 
 
 def _stamp(path: Path) -> tuple[float, int] | None:

@@ -26,7 +26,7 @@ from ..errors import OutputError, PosecheckError
 from ..evaluator import Evaluator
 from ..events import Event, Summary
 from ..frame import Frame
-from ..pipeline import LoopStats, run_loop
+from ..pipeline import MESSAGES, LoopStats, run_loop
 from ..track import TRACK_NAME, TrackWriter
 from ..pose.types import Pose, PoseBackend
 from ..sinks import Sink
@@ -509,7 +509,7 @@ class LiveSession:
             self._track.close(complete=error is None)
         except PosecheckError as exc:
             first_error = first_error or exc
-            report["warnings"].append(f"the pose track could not be written: {exc}")
+            report["warnings"].append(MESSAGES["track_failed"].format(error=exc))
         write_json_atomic(self.out_dir / REPORT_NAME, report)
         self.log.append(
             "session_end", ended_by=self._ended_by, rep_count=summary.rep_count,

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..evaluator import _SPEED_WINDOW_S as SPEED_WINDOW_S
+from ..evaluator import SPEED_WINDOW_S
 from ..spec.schema import CheckSpec, ExerciseSpec
 from .terminal import format_metric as unit_text
 
