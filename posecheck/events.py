@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .stages.messages import Reason
+
 
 @dataclass(frozen=True)
 class Event:
@@ -12,7 +14,8 @@ class Event:
 
 @dataclass(frozen=True)
 class RepRecord:
-    """One counted rep. ``metrics`` holds each metric's value at the rep's extreme (median nearby)."""
+    """One counted rep. ``metrics`` holds each metric's value at the rep's extreme (median nearby);
+    ``not_judged`` the checks the camera's view kept from being judged on it."""
 
     index: int
     side: str | None
@@ -20,6 +23,7 @@ class RepRecord:
     end_s: float
     faults: tuple[str, ...]
     metrics: dict[str, float]
+    not_judged: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -50,9 +54,13 @@ class RepCompleted(Event):
 
 @dataclass(frozen=True)
 class RepRejected(Event):
-    """An excursion that was not counted, and why (too short, too long, interrupted)."""
+    """A movement that was not counted as a rep: why (as data and in words), when it began, and the
+    value the rep metric reached (for a shallow one)."""
 
-    reason: str
+    reason: Reason
+    message: str
+    start_s: float
+    reached: float | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +129,8 @@ class Summary:
     holds: tuple[HoldRecord, ...] = ()
     warnings: tuple[str, ...] = ()
     rep_count_by_side: dict[str, int] = field(default_factory=dict)
+    rejected: tuple[RepRejected, ...] = ()
+    view_deg: float | None = None
 
     @property
     def rep_count(self) -> int:

@@ -93,6 +93,30 @@ def width_ratio(px: np.ndarray) -> np.ndarray:
     return (distance(ls, rs) + distance(lh, rh)) / (2 * torso + _EPS)
 
 
+def view_angle(world_m: np.ndarray) -> np.ndarray:
+    """The camera's view of the body in degrees, from (..., 33, 3) world landmarks (metres, camera axes):
+    the angle between the body's left-right axis and the image plane, mean of the shoulder and hip axes.
+
+    0 when the person faces the camera (or turns their back to it), 90 exactly side-on, in any body
+    orientation (standing, lying on the back, lying on the side).
+    """
+
+    def tilt_out_of_image(a: str, b: str) -> np.ndarray:
+        v = world_m[..., INDEX[a], :] - world_m[..., INDEX[b], :]
+        out = np.abs(v[..., 2]) / (np.linalg.norm(v, axis=-1) + _EPS)
+        return np.degrees(np.arcsin(np.clip(out, 0.0, 1.0)))
+
+    return (tilt_out_of_image("left_shoulder", "right_shoulder") + tilt_out_of_image("left_hip", "right_hip")) / 2
+
+
+def view_from_width(width: np.ndarray, side_max: float, front_min: float) -> np.ndarray:
+    """The view in degrees from :func:`width_ratio` alone (no world landmarks): 90 at or below
+    ``side_max``, 0 at or above ``front_min``, linear between. Coarse: use :func:`view_angle` when possible."""
+    lo, hi = min(side_max, front_min), max(side_max, front_min)
+    share = np.clip((np.asarray(width, float) - lo) / max(hi - lo, _EPS), 0.0, 1.0)
+    return 90.0 * (1.0 - share)
+
+
 def facing(px: np.ndarray) -> np.ndarray:
     """+1 if the person faces image-right, -1 if image-left, 0 if it cannot be told.
 

@@ -58,6 +58,7 @@ class Sample:
     points_px: np.ndarray | None = None
     people_in_view: int = 0
     found: bool = False
+    view_deg: float = float("nan")  # the camera's view of the body: 0 in front, 90 side-on
 
     @property
     def pose_found(self) -> bool:
@@ -72,15 +73,15 @@ _new = object.__new__
 
 
 def _sample(
-    t: float, values: dict[str, float], side: str | None, facing: int, width: float, pose: Pose | None,
-    points: np.ndarray | None, people: int, found: bool,
+    t: float, values: dict[str, float], side: str | None, facing: int, width: float, view: float,
+    pose: Pose | None, points: np.ndarray | None, people: int, found: bool,
 ) -> Sample:
     """``Sample(...)`` without the frozen dataclass's nine ``object.__setattr__`` calls (a third of the
     cost of a Sample on a whole track). No validation is skipped: Sample has none."""
     sample = _new(Sample)
     sample.__dict__.update(
-        timestamp_ms=t, values=values, side=side, facing=facing, width_ratio=width, pose=pose, points_px=points,
-        people_in_view=people, found=found,
+        timestamp_ms=t, values=values, side=side, facing=facing, width_ratio=width, view_deg=view, pose=pose,
+        points_px=points, people_in_view=people, found=found,
     )  # fmt: skip
     return sample
 
@@ -404,7 +405,7 @@ class Sampler:
         side_before = self._sides.side
         if len(idx) == 0:
             return [
-                _sample(t, dict(nan_values), side_before, 0, _NAN, None, None, p, False) for t, p in zip(stamps, people)
+                _sample(t, dict(nan_values), side_before, 0, _NAN, _NAN, None, None, p, False) for t, p in zip(stamps, people)
             ]
         assert image_px is not None and visibility is not None and presence is not None
         all_found = len(idx) == len(stamps)
@@ -420,9 +421,11 @@ class Sampler:
         self._last_pose_t = float(t_s[-1])
         pts = extend_with_midpoints(raw)
         face = m.facing(raw).astype(int)
-        width = m.width_ratio(raw).tolist()
+        width_arr = m.width_ratio(raw)
+        width = width_arr.tolist()
         world = None if world_m is None else world_m[sel]
         hw = np.zeros(len(idx), bool) if has_world is None else has_world[sel]
+        view = self._view(width_arr, world, hw)
         sides = self._sides.update_track(raw, vis, world, hw, face, t_s)
         present = set(sides)
         labels = np.array(sides, object) if len(present) > 1 else None
@@ -433,9 +436,9 @@ class Sampler:
         faces = face.tolist()
         if all_found:
             return [
-                _sample(t, dict(zip(names, row)), side, f, w, pose, p, n, True)
-                for t, row, side, f, w, pose, p, n in zip(
-                    stamps, rows, sides, faces, width, poses or [None] * len(stamps), pts, people
+                _sample(t, dict(zip(names, row)), side, f, w, v, pose, p, n, True)
+                for t, row, side, f, w, v, pose, p, n in zip(
+                    stamps, rows, sides, faces, width, view, poses or [None] * len(stamps), pts, people
                 )
             ]  # fmt: skip
         out: list[Sample] = []
@@ -443,13 +446,23 @@ class Sampler:
         side = side_before
         for i, (t, n) in enumerate(zip(stamps, people)):
             if not found[i]:
-                out.append(_sample(t, dict(nan_values), side, 0, _NAN, None, None, n, False))
+                out.append(_sample(t, dict(nan_values), side, 0, _NAN, _NAN, None, None, n, False))
                 continue
             side = sides[k]
             pose = poses[i] if poses is not None else None
-            out.append(_sample(t, dict(zip(names, next(rows))), side, faces[k], width[k], pose, pts[k], n, True))
+            out.append(
+                _sample(t, dict(zip(names, next(rows))), side, faces[k], width[k], view[k], pose, pts[k], n, True)
+            )
             k += 1
         return out
+
+    def _view(self, width: np.ndarray, world: np.ndarray | None, has_world: np.ndarray) -> list[float]:
+        """Each frame's camera view in degrees: from the world landmarks, else from the width ratio."""
+        vs = self.spec.view
+        view = m.view_from_width(width, vs.side_max_width, vs.front_min_width)
+        if world is not None and has_world.any():
+            view = np.where(has_world, m.view_angle(np.where(has_world[:, None, None], world, 0.0)), view)
+        return view.tolist()
 
     def _column(
         self, name: str, metric: _CompiledMetric, pts: np.ndarray, face: np.ndarray, t_s: list[float],

@@ -70,7 +70,7 @@ class TimelineSink:
         values = step.sample.values
         self._t.append(step.sample.t_s)
         self._values.append([values.get(m, np.nan) for m in self.metrics])
-        self.rejected.extend((e.t_s, e.reason) for e in step.events if isinstance(e, RepRejected))
+        self.rejected.extend((e.t_s, e.message) for e in step.events if isinstance(e, RepRejected))
 
     def close(self, summary: Summary) -> None:
         pass

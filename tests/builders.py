@@ -28,15 +28,18 @@ def samples(
     fps: float = FPS,
     side: str | None = "left",
     width_ratio: float = 0.1,
+    view_deg: float | np.ndarray = 85.0,
     present: np.ndarray | None = None,
     people: int = 1,
 ) -> list[Sample]:
     """One Sample per frame from per-metric value arrays of equal length.
 
-    ``present[i] = False`` makes frame i a dropout (no pose, NaN values).
+    ``present[i] = False`` makes frame i a dropout (no pose, NaN values). ``view_deg``: the camera's
+    view (0 front, 90 side), one value or one per frame.
     """
     arrays = {k: np.asarray(v, float) for k, v in values.items()}
     n = len(next(iter(arrays.values())))
+    views = np.broadcast_to(np.asarray(view_deg, float), (n,))
     out = []
     for i in range(n):
         found = present is None or bool(present[i])
@@ -47,6 +50,7 @@ def samples(
                 values=vals,
                 side=side if found else None,
                 width_ratio=width_ratio if found else float("nan"),
+                view_deg=float(views[i]) if found else float("nan"),
                 pose=SOME_POSE if found else None,
                 people_in_view=people if found else 0,
             )

@@ -28,7 +28,7 @@ from posecheck.evaluator import Evaluator
 from posecheck.events import Cue
 from posecheck.frame import Frame
 from posecheck.live.coach import Coach, LiveStatus, SideSampler
-from posecheck.live.cues import CuePacer
+from posecheck.stages.cues import CuePacer
 from posecheck.live.guide import Guidance, SetupGuide, missing_message, out_of_frame
 from posecheck.live.keys import HELP, Command, ScriptedKeys, command_for
 from posecheck.live.log import LOG_NAME, SessionLog, read_log
@@ -62,15 +62,16 @@ def bridge_pose(**moved: tuple[float, float]):
     return pose_from_points({**BRIDGE_POINTS, **moved}, SIZE)
 
 
-def sample_at(t_s: float, pose, values: dict[str, float] | None = None, width: float = 0.1) -> Sample:
+def sample_at(t_s: float, pose, values: dict[str, float] | None = None, width: float = 0.1, view: float = 85.0) -> Sample:
     pts = None
     if pose is not None:
         from posecheck.sampler import extend_with_midpoints
 
         pts = extend_with_midpoints(pose.image_px.astype(float))
     return Sample(
-        timestamp_ms=t_s * 1000.0, values=values or {"hip_line": 135.0, "knee": 90.0}, side="left",
-        width_ratio=width if pose is not None else float("nan"), pose=pose, points_px=pts,
+        timestamp_ms=t_s * 1000.0, values={"torso_tilt": 95.0, **(values or {"hip_line": 135.0, "knee": 90.0})},
+        side="left", width_ratio=width if pose is not None else float("nan"),
+        view_deg=view if pose is not None else float("nan"), pose=pose, points_px=pts,
         people_in_view=1 if pose is not None else 0,
     )  # fmt: skip
 
@@ -182,7 +183,7 @@ def test_guidance_needs_the_person_then_the_view_then_counts_down_and_starts():
     assert countdowns[0] == 2 and countdowns[-1] == 1
     assert sum(g.started for g in seen) == 1
     first_ok = next(g for g in seen if g.view_ok)
-    assert first_ok.message.startswith("view OK")
+    assert first_ok.message == "in view: get ready"
 
 
 def test_guidance_says_which_part_is_out_of_frame_and_waits():
@@ -199,13 +200,16 @@ def test_guidance_says_which_part_is_out_of_frame_and_waits():
     assert {g.stage for g in out} == {"setup"}
 
 
-def test_guidance_relays_the_evaluators_view_warning():
+def test_guidance_relays_the_evaluators_view_notice_without_stopping():
+    # A front view keeps the bridge's checks (and its hip-line count) from working: guidance says so, and
+    # the countdown still runs (the view never stops the set; the summary says what was not judged).
     spec = find_spec("glute_bridge")
-    sink = GuideSink(SetupGuide(spec))
+    sink = GuideSink(SetupGuide(spec, countdown_s=0.5))
     out: list[Guidance] = sink.seen
-    feed(Evaluator(spec), sink, [sample_at(i / 30, bridge_pose(), width=0.9) for i in range(60)])
-    assert out[-1].reason == "view" and spec.view.hint in out[-1].message
-    assert out[-1].stage == "setup"
+    feed(Evaluator(spec), sink, [sample_at(i / 30, bridge_pose(), view=10.0) for i in range(60)])
+    notices = [g for g in out if g.reason == "view"]
+    assert notices and spec.view.hint in notices[0].message and "in front of you" in notices[0].message
+    assert out[-1].stage == "counting"
 
 
 def test_guidance_off_counts_at_once():
@@ -226,7 +230,7 @@ def test_coach_holds_back_counting_during_setup_then_logs_reps(tmp_path):
     coach, evaluator, voice = make_coach(tmp_path, countdown_s=1.0)
     hip = np.concatenate(
         [
-            np.full(45, 135.0),
+            np.full(10, 135.0),  # the hips are up at "go" (1.5 s): half a rep is not a rep
             np.linspace(135, 178, 30),
             np.full(30, 178.0),
             np.linspace(178, 135, 30),
@@ -485,7 +489,7 @@ def test_hud_draws_skeleton_counter_guidance_and_status_bar():
     step = make_step(frame_at(0, 1.0), sample, evaluator.update(sample), evaluator)
     image = np.full((SIZE[1], SIZE[0], 3), 90, np.uint8)
     hud = Hud(spec)
-    status = LiveStatus(spec, Guidance("countdown", "view OK: get ready", "ok", True, 2))
+    status = LiveStatus(spec, Guidance("countdown", "in view: get ready", "ok", True, 2))
     canvas = hud.compose(image, step, (), status, now=0.0)
     assert canvas.shape == (SIZE[1] + STATUS_BAR_PX, SIZE[0], 3)
     assert (image == 90).all()  # the camera frame is never drawn on
@@ -514,7 +518,7 @@ def test_hud_mirror_flips_picture_and_skeleton_together():
     mirrored = Hud(spec, mirror=True).compose(image, step, (), status, now=0.0)[: SIZE[1]]
     assert mirrored[200:, -50:].mean() > 200 and mirrored[200:, :50].mean() < 100
     bones = lambda img: np.argwhere(np.abs(img.astype(np.int16) - np.array(Theme().bone)).max(axis=2) < 40)  # noqa: E731
-    assert abs(bones(plain)[:, 1].mean() - (SIZE[0] - bones(mirrored)[:, 1].mean())) < 5
+    assert abs(bones(plain)[:, 1].mean() - (SIZE[0] - bones(mirrored)[:, 1].mean())) < 6  # text pixels too
 
 
 def test_summary_screen_lists_the_reps():

@@ -60,7 +60,11 @@ def add_live_parser(subparsers: argparse._SubParsersAction) -> argparse.Argument
     p.add_argument("--headless", action="store_true", help="no window: print events to the terminal")
     p.add_argument("--record", action="store_true", help="also save the annotated frames (recording.mp4)")
     p.add_argument("--mute", action="store_true", help="no voice or sound (m toggles it in the window)")
-    p.add_argument("--countdown", type=float, default=3.0, metavar="S", help="countdown before counting (default 3 s)")
+    p.add_argument(
+        "--countdown", type=float, default=None, metavar="S",
+        help="countdown before counting (default 3 s with a camera; 0 with a video file, which counts from "
+        "its starting position as analyze does)",
+    )  # fmt: skip
     p.add_argument("--no-setup", action="store_true", help="skip set-up guidance and countdown: count at once")
     p.add_argument(
         "--one-person", action="store_true",
@@ -84,6 +88,8 @@ def run_live(args: argparse.Namespace) -> int:
     from .voice import SilentVoice, make_voice
 
     spec = spec_from_args(args)
+    if args.countdown is None:
+        args.countdown = 0.0 if Path(args.camera).is_file() else 3.0
     if args.countdown < 0:
         raise SpecError(f"--countdown must be 0 or more seconds, got {args.countdown}")
     if not args.headless:

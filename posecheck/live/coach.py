@@ -26,7 +26,6 @@ from ..sinks import Sink
 from ..sinks.report import json_safe, summary_fields
 from ..sinks.step import Step
 from ..spec.schema import ExerciseSpec
-from .cues import CuePacer
 from .guide import Guidance, SetupGuide
 from .keys import Command
 from .log import SessionLog
@@ -136,7 +135,6 @@ class Coach:
         self.sinks = list(sinks)
         self.printer = printer
         self.guide = SetupGuide(spec, countdown_s, guidance)
-        self.pacer = CuePacer(spec.cues)
         self.hold_every_s = hold_announce_every_s
         self.on_record = on_record
         self.clock = clock
@@ -173,7 +171,6 @@ class Coach:
                 phase="setup", ready=False, rep_count=0, active_faults=frozenset(), hold_good_s=None,
                 rep_count_by_side={k: 0 for k in step.rep_count_by_side},
             )  # fmt: skip
-        step = replace(step, events=self.pacer.update(step.events, t))
         if guidance.started:
             self._start_counting(t)
         recorded = self._log_events(step.events) if was_counting else False
@@ -190,9 +187,13 @@ class Coach:
 
     # -- counting --------------------------------------------------------------------------------
     def _start_counting(self, t: float) -> None:
-        self.evaluator.reset()
-        self.guide.evaluator_reset()
-        self.pacer.reset()
+        if self.guide.countdown_s > 0:
+            # The countdown was the gate: count from "go", whatever the posture.
+            self.evaluator.reset()
+            self.evaluator.start()
+            self.guide.evaluator_reset()
+        # With no countdown (a video file as the camera) the evaluator has run from the first frame with its
+        # own start gate, exactly as analyze runs it: nothing to reset.
         self.log.append("set_start", set=self.set_index, t_s=t)
         self.voice.say("go")
         self._print_line(t, f"go: counting set {self.set_index}")
@@ -254,7 +255,6 @@ class Coach:
             self.log.append("set_end", t_s=t, **_set_record(summary, self.set_index))
         self.evaluator.reset()
         self.guide.restart()
-        self.pacer.reset()
         self.set_index += 1
         self.log.append("set_reset", set=self.set_index, t_s=t)
         self.voice.say("new set")
@@ -297,7 +297,6 @@ class Coach:
         self.evaluator.swap_spec(spec)
         self.sampler.set_spec(spec)
         self.guide.spec = spec
-        self.pacer.cues = spec.cues
         self.spec = spec
         self.log.append("spec_reloaded", t_s=t, path=str(spec.path), changed=changed)
         self._publish(spec=spec, reload_error=None)
@@ -346,7 +345,7 @@ class Coach:
                     self.printer.line(t, text)
         show = guidance.message if (not counting or guidance.reason == "frame") else ""
         if guidance.countdown is not None:
-            show = f"view OK: starting in {guidance.countdown}"
+            show = f"in view: starting in {guidance.countdown}"
         if show != self._printed_message:
             self._printed_message = show
             if show:

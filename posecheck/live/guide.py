@@ -115,10 +115,10 @@ def missing_message(parts: list[str]) -> str:
 
 
 class SetupGuide:
-    """Before counting: is the person in view, in the spec's camera view, with every needed part in
-    frame? Once all of that holds for the view's grace time (the time the evaluator takes to object to
-    a wrong view), a countdown runs; when it ends, ``started`` is True and counting begins. While
-    counting, it keeps saying what is wrong when the person leaves or the view goes wrong.
+    """Before counting: is the person in view with every needed part in frame? Once that holds, a
+    countdown runs; when it ends, ``started`` is True and counting begins (this is the set's only gate:
+    the evaluator counts from "go"). While counting, it keeps saying what is wrong when the person leaves,
+    and which checks the camera's view keeps from being judged (the view never stops counting).
 
     Fed each step with ``update(step) -> Guidance``. Presence and view come from the evaluator's own
     events (PersonFound/PersonLost, ViewWarning/ViewOk), so guidance and counting agree.
@@ -165,19 +165,17 @@ class SetupGuide:
         message = ""
         if not self._present:
             reason, message = "absent", "no one in view: get into position in front of the camera"
-        elif self._view_message:
-            reason, message = "view", self._view_message
         elif missing:
             reason, message = "frame", missing_message(parts)
-        ok = self._present and not self._view_message and not missing
+        elif self._view_message:  # advice only: the view never holds counting back
+            reason, message = "view", self._view_message
+        ok = self._present and not missing
         started = self._advance(ok, t)
         countdown = None
         if self.stage == "countdown":
             countdown = max(math.ceil(self.countdown_s - (t - self._countdown_from)), 1)
-        if ok and self.stage == "setup":
-            reason, message = "ok", "checking the camera view: hold still"
-        elif ok and self.stage == "countdown":
-            reason, message = "ok", "view OK: get ready"
+        if ok and not reason and self.stage != "counting":
+            reason, message = "ok", "in view: get ready"
         checked = ok and self.stage != "setup"
         return Guidance(self.stage, message, reason, checked, countdown, started)
 
@@ -189,7 +187,7 @@ class SetupGuide:
             return False
         if self._ok_since is None:
             self._ok_since = t
-        if self.stage == "setup" and t - self._ok_since >= self.spec.view.grace_s:
+        if self.stage == "setup" and t - self._ok_since >= MISSING_GRACE_S:  # what the frame check waits
             self.stage, self._countdown_from = "countdown", t
         if self.stage == "countdown" and t - self._countdown_from >= self.countdown_s:
             self.stage = "counting"

@@ -38,9 +38,9 @@ def describe(event: ev.Event, spec: ExerciseSpec) -> str | None:
     if isinstance(event, ev.Ready):
         return "ready: start when you like"
     if isinstance(event, ev.RepRejected):
-        return f"not counted: {event.reason}"
+        return f"not counted: {event.message}"
     if isinstance(event, ev.ViewWarning):
-        return f"counting paused: {event.message}"
+        return event.message
     if isinstance(event, ev.ViewOk):
         return "camera view OK"
     if isinstance(event, ev.PersonLost):

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import output_error, writing
-from ..events import Cue, HoldRecord, RepRecord, Summary
+from ..events import Cue, HoldRecord, RepRecord, RepRejected, Summary
 from ..spec.schema import ExerciseSpec
 from .step import Step
 
@@ -54,6 +54,8 @@ def summary_fields(summary: Summary) -> dict[str, Any]:
         "reps": [dataclasses.asdict(r) for r in summary.reps],
         "holds": [dataclasses.asdict(h) for h in summary.holds],
         "warnings": list(summary.warnings),
+        "rejected": [dataclasses.asdict(r) for r in summary.rejected],
+        "view_deg": summary.view_deg,
     }
 
 
@@ -73,6 +75,8 @@ class Report:
     rep_count_by_side: dict[str, int]
     warnings: tuple[str, ...]
     fault_labels: dict[str, str]
+    rejected: tuple[RepRejected, ...] = ()
+    view_deg: float | None = None
     notes: tuple[str, ...] = ()  # said to the user at the end (cache, replaced files); not in report.json
 
     @property
@@ -87,7 +91,8 @@ class Report:
         return cls(
             spec.id, spec.name, str(spec.path) if spec.path else None, source, duration_s, frames,
             frames_with_pose, summary.reps, summary.holds, dict(summary.rep_count_by_side),
-            (*summary.warnings, *extra_warnings), {cid: c.label or cid for cid, c in spec.checks.items()}, notes,
+            (*summary.warnings, *extra_warnings), {cid: c.label or cid for cid, c in spec.checks.items()},
+            summary.rejected, summary.view_deg, notes,
         )  # fmt: skip
 
     def to_json(self) -> dict[str, Any]:
@@ -107,6 +112,8 @@ class Report:
                 "holds": [dataclasses.asdict(h) for h in self.holds],
                 "warnings": list(self.warnings),
                 "fault_labels": self.fault_labels,
+                "view_deg": self.view_deg,
+                "rejected": [dataclasses.asdict(r) for r in self.rejected],
             }
         )
 

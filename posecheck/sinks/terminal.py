@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
 import sys
 import time
 from typing import Any, TextIO
 
 from ..events import Summary
-from ..spec.schema import UNIT_OF_KIND, ExerciseSpec
+from ..spec.schema import ExerciseSpec
+from ..stages.messages import format_metric
 from .step import Step
 
 
@@ -83,13 +83,3 @@ def format_summary(report: dict[str, Any], spec: ExerciseSpec) -> str:
     for warning in report["warnings"]:
         lines.append(f"Warning: {warning}")
     return "\n".join(lines)
-
-
-def format_metric(value: float | None, kind: str, precise: bool = False) -> str:
-    """A metric value as the summary and the live lines print it: '87 deg' ('87.4 deg' if ``precise``),
-    '0.85', or '-' if unknown."""
-    if value is None or not math.isfinite(value):
-        return "-"
-    if UNIT_OF_KIND[kind] == "deg":
-        return f"{value:.1f} deg" if precise else f"{value:.0f} deg"
-    return f"{value:.3f}" if precise else f"{value:.2f}"

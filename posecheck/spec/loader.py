@@ -432,20 +432,14 @@ def _check_consistency(spec: ExerciseSpec, path: Path) -> None:
             fail("[reps]", f"'enter' and 'exit' are both {spec.reps.enter}; they must differ (hysteresis)")
         if spec.reps.min_rep_s >= spec.reps.max_rep_s:
             fail("[reps]", "'min_rep_s' must be below 'max_rep_s'")
+        _check_position(spec.reps.position, "reps", spec, path)
+        _check_views(spec.reps.views, "[reps]", path)
     if spec.kind == "hold":
         if spec.hold is None:
             fail("[hold]", "is missing; kind = 'hold' needs a [hold] table with 'position'")
         if not spec.hold.position:
             fail("[hold]", "'position' is empty; list at least one metric = [min, max]")
-        for name, bounds in spec.hold.position.items():
-            if name not in spec.metrics:
-                _unknown_metric(name, "'position' in [hold]", spec, path)
-            # min == max: a measured angle or ratio is never exactly one value, so the hold never starts.
-            if len(bounds) != 2 or bounds[0] >= bounds[1]:
-                fail(
-                    f"[hold] 'position.{_key(name)}'",
-                    f"is {shown(list(bounds))}; expected [min, max] with min below max",
-                )
+        _check_position(spec.hold.position, "hold", spec, path)
 
     for check_id, check in spec.checks.items():
         where = f"[checks.{_key(check_id)}]"
@@ -461,6 +455,27 @@ def _check_consistency(spec: ExerciseSpec, path: Path) -> None:
             fail(where, "'when' is 'hold' but the exercise counts reps; use 'peak', 'rep' or 'always'")
         if check.relative_to == "peak" and check.when != "rep":
             fail(where, "'relative_to = \"peak\"' needs when = 'rep' (the peak so far within a rep)")
+        _check_views(check.views, where, path)
+
+
+def _check_position(position: dict[str, Any], section: str, spec: ExerciseSpec, path: Path) -> None:
+    for name, bounds in position.items():
+        if name not in spec.metrics:
+            _unknown_metric(name, f"'position' in [{section}]", spec, path)
+        # min == max: a measured angle or ratio is never exactly one value, so the position is never held.
+        if len(bounds) != 2 or bounds[0] >= bounds[1]:
+            raise SpecError(
+                f"{path}: [{section}] 'position.{_key(name)}' is {shown(list(bounds))}; "
+                "expected [min, max] with min below max"
+            )
+
+
+def _check_views(views: tuple[float, ...], where: str, path: Path) -> None:
+    if len(views) != 2 or not 0.0 <= views[0] < views[1] <= 90.0:
+        raise SpecError(
+            f"{path}: {where} 'views' is {shown(list(views))}; expected [min, max] in degrees with "
+            "0 <= min < max <= 90 (0 = camera in front of the person, 90 = side-on)"
+        )
 
 
 def _unknown_metric(name: str, where: str, spec: ExerciseSpec, path: Path) -> typing.NoReturn:

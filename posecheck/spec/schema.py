@@ -14,6 +14,11 @@ Unit = Literal["deg", "ratio"]
 MetricKind = Literal["angle", "line_angle", "tilt", "distance_ratio", "height"]
 SideChoice = Literal["auto", "left", "right", "front_leg", "back_leg", "top_leg", "none"]
 When = Literal["always", "peak", "rep", "hold"]
+Range = tuple[float, float]
+
+#: Camera views in degrees from straight in front of the person (0) to exactly side-on (90).
+VIEW_DEG: dict[str, float] = {"front": 0.0, "side": 90.0}
+ALL_VIEWS: Range = (0.0, 90.0)
 
 #: How many points each metric kind takes, and what unit it gives.
 POINTS_PER_KIND: dict[str, int] = {"angle": 3, "line_angle": 3, "tilt": 2, "distance_ratio": 2, "height": 1}
@@ -32,23 +37,34 @@ class ViewSpec:
     """Which camera view the exercise needs and how it is recognised."""
 
     expect: Literal["side", "front", "any"] = field(
-        default="side", metadata=doc("Camera view the checks assume: side, front or any.")
+        default="side",
+        metadata=doc(
+            "The camera view the exercise is best seen from: side, front or any. Counting and each check "
+            "work in the views they declare ('views'); this one is what set-up advice asks for."
+        ),
     )
     side_max_width: float = field(
         default=0.45,
         metadata=doc(
-            "Side-on when (shoulder width + hip width) / (2 x torso length) is below this.",
+            "Without world landmarks the view is estimated from (shoulder width + hip width) / (2 x torso "
+            "length): side-on (90 deg) at or below this.",
             range=(0.0, 2.0),
         ),
     )
     front_min_width: float = field(
         default=0.55,
-        metadata=doc("Facing the camera when that width ratio is above this.", range=(0.0, 2.0)),
+        metadata=doc("... and facing the camera (0 deg) at or above this.", range=(0.0, 2.0)),
     )
-    hint: str = field(default="", metadata=doc("Set-up advice shown when the view is wrong."))
+    hint: str = field(default="", metadata=doc("Set-up advice for getting the best view."))
     grace_s: float = field(
-        default=1.0, metadata=doc("How long the view may be wrong before a warning.", range=(0.0, 60.0))
+        default=1.0,
+        metadata=doc("How long the view may keep checks from being judged before a notice.", range=(0.0, 60.0)),
     )
+
+    @property
+    def best_deg(self) -> float | None:
+        """The best view in degrees from in front of the person (0 front, 90 side), None for any."""
+        return VIEW_DEG.get(self.expect)
 
 
 @dataclass(frozen=True)
@@ -149,12 +165,24 @@ class RepSpec:
     )
     min_rep_s: float = field(default=0.8, metadata=doc("Shorter excursions are not reps.", range=(0.0, 60.0)))
     max_rep_s: float = field(default=20.0, metadata=doc("Longer excursions are not reps.", range=(0.1, 600.0)))
-    ready_s: float = field(
-        default=1.0,
+    position: dict[str, Range] = field(
+        default_factory=dict,
         metadata=doc(
-            "Before counting, the person must be in view, in the right view and at rest this long.",
+            "The starting position, metric = [min, max] (e.g. lying on the back: torso near horizontal). "
+            "Counting begins once the body is in it with the rep metric at rest; a movement made out of it "
+            "(getting down onto the mat, standing up) is not a rep."
+        ),
+    )
+    ready_s: float = field(
+        default=0.2,
+        metadata=doc(
+            "How long the body must be in the starting position, at rest, before counting begins.",
             range=(0.0, 60.0),
         ),
+    )
+    views: Range = field(
+        default=ALL_VIEWS,
+        metadata=doc("Camera views [min, max] in degrees (0 front, 90 side) in which the rep metric counts."),
     )
     dropout_s: float = field(
         default=0.5,
@@ -170,7 +198,7 @@ class RepSpec:
 class HoldSpec:
     """A static hold: timed while in position, counted as good while every hold check passes."""
 
-    position: dict[str, tuple[float, float]] = field(
+    position: dict[str, Range] = field(
         metadata=doc("metric = [min, max]: in position while every listed metric is inside its range.")
     )
     target_s: float = field(default=30.0, metadata=doc("Good-form seconds to aim for.", range=(1.0, 3600.0)))
@@ -212,6 +240,13 @@ class CheckSpec:
         ),
     )
     label: str = field(default="", metadata=doc("The fault in plain words for the summary."))
+    views: Range = field(
+        default=ALL_VIEWS,
+        metadata=doc(
+            "Camera views [min, max] in degrees (0 front, 90 side) in which this check can be judged "
+            "(e.g. image-plane joint angles need a side view); outside them it is skipped and the summary says so."
+        ),
+    )
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,94 @@
+"""The hold timer: in position while every ``[hold] position`` range holds; good form while no hold check
+fails."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .. import events as ev
+from ..sampler import Sample
+from ..spec.schema import ExerciseSpec
+from .checks import Faulted
+from .messages import say
+
+
+@dataclass
+class HoldInProgress(Faulted):
+    start_s: float = 0.0
+    last_in_position_s: float = 0.0
+    good_form_s: float = 0.0
+    sides: Counter = field(default_factory=Counter)
+    next_progress_s: float = 1.0
+    target_announced: bool = False
+
+
+class HoldTimer:
+    """``update`` starts and ends holds frame by frame; ``tick`` times each frame in position."""
+
+    def __init__(self, spec: ExerciseSpec) -> None:
+        assert spec.hold is not None
+        self.spec = spec
+        self.position = [(name, lo, hi) for name, (lo, hi) in spec.hold.position.items()]
+        self.holds: list[ev.HoldRecord] = []
+        self.hold: HoldInProgress | None = None
+
+    def in_position(self, sample: Sample) -> bool:
+        values = sample.values
+        for name, lo, hi in self.position:
+            v = values.get(name, np.nan)
+            if not (math.isfinite(v) and lo <= v <= hi):
+                return False
+        return True
+
+    def update(self, sample: Sample, t: float, in_position: bool, out: list[ev.Event]) -> HoldInProgress | None:
+        """Start or end the hold for this frame; return the hold the frame belongs to (None if none)."""
+        hs = self.spec.hold
+        assert hs is not None
+        hold = self.hold
+        if hold is not None and t - hold.last_in_position_s > hs.grace_s:
+            # Out of position (or no frames) for longer than the grace: that hold is over.
+            self.end(hold.last_in_position_s, out)
+            hold = None
+        if in_position and hold is None:
+            hold = self.hold = HoldInProgress(start_s=t, last_in_position_s=t)
+            out.append(ev.HoldStarted(t, sample.side))
+        return hold if in_position else None
+
+    def tick(self, sample: Sample, t: float, good: bool, out: list[ev.Event]) -> None:
+        """Time a frame in position (after the checks judged it: ``good`` = no hold fault in force)."""
+        hs = self.spec.hold
+        hold = self.hold
+        assert hs is not None and hold is not None
+        if sample.side is not None:
+            hold.sides[sample.side] += 1
+        gap = t - hold.last_in_position_s
+        hold.last_in_position_s = t
+        if good:
+            hold.good_form_s += gap
+        if hold.taken_back_s:
+            hold.good_form_s = max(0.0, hold.good_form_s - hold.taken_back_s)
+            hold.taken_back_s = 0.0
+        if hold.good_form_s >= hold.next_progress_s:
+            hold.next_progress_s = np.floor(hold.good_form_s) + 1.0
+            out.append(ev.HoldProgress(t, sample.side, round(hold.good_form_s, 2), hs.target_s, good))
+        if hold.good_form_s >= hs.target_s and not hold.target_announced:
+            hold.target_announced = True
+            out.append(ev.Cue(t, say("hold_target", target=hs.target_s), "", self.spec.cues.show_s))
+
+    def end(self, end_s: float, out: list[ev.Event]) -> None:
+        hold = self.hold
+        hs = self.spec.hold
+        assert hold is not None and hs is not None
+        self.hold = None
+        if end_s - hold.start_s < hs.min_hold_s:
+            return
+        side = hold.sides.most_common(1)[0][0] if hold.sides and self.spec.side.per_side else None
+        record = ev.HoldRecord(
+            side, round(hold.start_s, 3), round(end_s, 3), round(hold.good_form_s, 2), tuple(sorted(hold.faults))
+        )
+        self.holds.append(record)
+        out.append(ev.HoldEnded(end_s, record))
