@@ -87,7 +87,7 @@ def evaluate(synthetic_dirs: list[Path], include_real: bool, work: Path) -> list
                           report["rep_count"] if report else 0)  # fmt: skip
         if report:
             score_faults(score, report, truth)
-            score_metrics(score, find_spec(truth["exercise"]), out / "frames.csv", arrays)
+            score_metrics(score, find_spec(truth["exercise"]), out / "frames.csv", arrays, truth.get("camera"))
             if truth.get("holds") and not report.get("holds"):
                 score.fault_rows.append("no hold reported")
         scores.append(score)

@@ -17,6 +17,7 @@ from posecheck.landmarks import COUNT
 from posecheck.pose.types import Pose
 from posecheck.sampler import Sampler
 from posecheck.spec.schema import ExerciseSpec, SmoothingSpec
+from posecheck.synth.truth import camera_axes
 
 
 @dataclass
@@ -83,12 +84,15 @@ def score_faults(score: ClipScore, report: dict, truth: dict) -> None:
             score.good_form_error_s = abs(pred["good_form_s"] - true["good_form_s"])
 
 
-def truth_metrics(spec: ExerciseSpec, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Each spec metric per frame, computed from the true 2D landmarks by the analyser's own code."""
+def truth_metrics(spec: ExerciseSpec, arrays: dict[str, np.ndarray], camera: dict | None = None) -> dict[str, np.ndarray]:
+    """Each spec metric per frame, computed from the true landmarks by the analyser's own code (world-space
+    metrics from the true world landmarks in the camera's axes, given the truth's ``camera``)."""
     exact = dataclasses.replace(spec, smoothing=SmoothingSpec(method="none"))
     sampler = Sampler(exact)
     px, t_ms = arrays["image_px"], arrays["t_ms"]
     world = arrays.get("world_m")
+    if world is not None and camera is not None:
+        world = camera_axes(world, camera)
     out: dict[str, list[float]] = {name: [] for name in spec.metrics}
     ones = np.ones(COUNT, np.float32)
     for i in range(len(t_ms)):
@@ -111,11 +115,13 @@ def read_frames_csv(path: Path) -> dict[str, np.ndarray]:
             if k not in ("side", "phase", "faults", "view_width", "cue")}  # fmt: skip
 
 
-def score_metrics(score: ClipScore, spec: ExerciseSpec, frames_csv: Path, arrays: dict[str, np.ndarray]) -> None:
+def score_metrics(
+    score: ClipScore, spec: ExerciseSpec, frames_csv: Path, arrays: dict[str, np.ndarray], camera: dict | None = None
+) -> None:
     """Mean and 95th-percentile absolute error of each metric, over frames where both are known."""
     score.angle_metrics = tuple(n for n, m in spec.metrics.items() if m.kind in ("angle", "line_angle", "tilt"))
     measured = read_frames_csv(frames_csv)
-    truth = truth_metrics(spec, arrays)
+    truth = truth_metrics(spec, arrays, camera)
     n = min(len(measured.get("frame", [])), len(arrays["t_ms"]))
     for name, true in truth.items():
         got = measured[name][:n]

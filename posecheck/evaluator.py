@@ -12,7 +12,7 @@ from collections import Counter
 
 from . import events as ev
 from .sampler import Sample
-from .spec.schema import ALL_VIEWS, ExerciseSpec
+from .spec.schema import ExerciseSpec, Range
 from .stages.checks import SPEED_WINDOW_S, FormChecks
 from .stages.cues import CuePacer
 from .stages.holds import HoldTimer
@@ -174,20 +174,19 @@ class Evaluator:
         if math.isfinite(value):
             counter.update(t, value, sample, self.view, out)
 
-    def _blocked(self) -> list[str]:
-        """Labels of what the current view keeps from working: the rep metric, then the checks' metrics."""
-        names = []
-        if self.spec.reps is not None and not self.view.allows(self.spec.reps.views):
-            names.append(self.spec.reps.metric)
-        names += [self.spec.checks[cid].metric for cid in self.checks.blocked(self.view)]
-        return list(dict.fromkeys(self.spec.metrics[n].label or n for n in names))
+    def _blocked(self) -> tuple[list[str], list[Range]]:
+        """What the current view keeps from working (the rep metric first, then the checks' metrics, as
+        labels) and the views each of them needs."""
+        spec = self.spec
+        wanted = [] if spec.reps is None or self.view.allows(spec.reps.views) else [(spec.reps.metric, spec.reps.views)]
+        wanted += [(spec.checks[cid].metric, spec.checks[cid].views) for cid in self.checks.blocked(self.view)]
+        labels = list(dict.fromkeys(spec.metrics[name].label or name for name, _ in wanted))
+        return labels, [views for _, views in wanted]
 
     def _notice_view(self, t: float, out: list[ev.Event]) -> None:
         """A ViewWarning once the view has kept something from working for the view's grace; ViewOk after."""
-        blocked = bool(self.checks.blocked(self.view)) or (
-            self.spec.reps is not None and not self.view.allows(self.spec.reps.views)
-        )
-        if not blocked:
+        labels, views = self._blocked()
+        if not labels:
             self._blocked_since = None
             if self._blocked_notice:
                 self._blocked_notice = False
@@ -196,16 +195,9 @@ class Evaluator:
         self._blocked_since = self._blocked_since if self._blocked_since is not None else t
         if not self._blocked_notice and t - self._blocked_since >= self.spec.view.grace_s:
             self._blocked_notice = True
-            out.append(ev.ViewWarning(t, self._view_words("view_notice")))
-
-    def _view_words(self, key: str, **fields: object) -> str:
-        views = [c.views for c in self.spec.checks.values() if not self.view.allows(c.views)]
-        if self.spec.reps is not None and not self.view.allows(self.spec.reps.views):
-            views.insert(0, self.spec.reps.views)
-        return say(
-            key, labels=", ".join(self._blocked()), where=where(self.view.deg),
-            advice=advice(views[0] if views else ALL_VIEWS, self.spec.view.hint), **fields,
-        )  # fmt: skip
+            words = say("view_notice", labels=", ".join(labels), where=where(self.view.deg),
+                        advice=advice(views[0], self.spec.view.hint))  # fmt: skip
+            out.append(ev.ViewWarning(t, words))
 
     # -- summary -------------------------------------------------------------------------------
     def _warnings(self) -> list[str]:

@@ -117,6 +117,32 @@ def view_from_width(width: np.ndarray, side_max: float, front_min: float) -> np.
     return 90.0 * (1.0 - share)
 
 
+def angle_3d(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Angle a-b-c at b, in [0, 180], of (..., 3) points."""
+    u = np.asarray(a, float) - b
+    v = np.asarray(c, float) - b
+    return np.degrees(np.arctan2(np.linalg.norm(np.cross(u, v), axis=-1), (u * v).sum(-1)))
+
+
+def line_angle_3d(a: np.ndarray, b: np.ndarray, c: np.ndarray, positive: str = "up") -> np.ndarray:
+    """:func:`line_angle` of (..., 3) world points (camera axes, y down): above 180 when b lies above the
+    line a-c, "above" being up in the camera's frame (against gravity for a level camera)."""
+    theta = angle_3d(a, b, c)
+    if positive == "none":
+        return theta
+    d = np.asarray(c, float) - a
+    d = d / (np.linalg.norm(d, axis=-1, keepdims=True) + _EPS)
+    w = np.asarray(b, float) - a
+    off = w - (w * d).sum(-1, keepdims=True) * d  # b's offset from the line
+    return np.where(off[..., 1] < 0, 360.0 - theta, theta)
+
+
+def tilt_3d(p0: np.ndarray, p1: np.ndarray) -> np.ndarray:
+    """Unsigned tilt of the (..., 3) segment p0→p1 from the camera's vertical, in degrees (0: p1 above p0)."""
+    d = np.asarray(p1, float) - p0
+    return np.degrees(np.arctan2(np.hypot(d[..., 0], d[..., 2]), -d[..., 1]))
+
+
 def facing(px: np.ndarray) -> np.ndarray:
     """+1 if the person faces image-right, -1 if image-left, 0 if it cannot be told.
 

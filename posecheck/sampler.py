@@ -35,6 +35,11 @@ _BONE_MEDIAN_EVERY = 5
 _BLOCK = 16  # at most this many median refreshes are computed at once (see Sampler._bone_jumps)
 _FILTER_RESET_GAP_S = 0.5  # after a longer dropout the body may have moved: restart the smoothing
 BASELINE_WINDOW_S = 10.0
+#: A baseline is used once this many values are known (few enough for a set that begins in the first
+#: frames, enough not to take one odd frame for the person's rest), or values spanning BASELINE_MIN_S
+#: (a low frame rate: a 3 fps GIF).
+BASELINE_MIN_VALUES = 3
+BASELINE_MIN_S = 0.3
 _AUTO_JOINTS = {s: [INDEX[f"{s}_{j}"] for j in ("shoulder", "hip", "knee", "ankle")] for s in SIDES}
 _NAN = float("nan")
 
@@ -143,13 +148,26 @@ class _CompiledMetric:
         s = self.spec
         return tuple(np.array([self._index(n, side) for n in names], int) for names in (s.points, s.per, s.floor))
 
-    def values(self, pts: np.ndarray, side: str | None, facing: np.ndarray) -> np.ndarray:
-        """The metric of each frame of ``pts`` (T, 37, 2) measured on ``side``, facing (T,): (T,) floats."""
+    def values(
+        self, pts: np.ndarray, side: str | None, facing: np.ndarray, world: np.ndarray | None = None
+    ) -> np.ndarray:
+        """The metric of each frame of ``pts`` (T, 37, 2) measured on ``side``, facing (T,): (T,) floats.
+
+        ``world`` (T, 37, 3): the world landmarks with midpoints, for metrics in world space (NaN without)."""
         points, per, floor = self.by_side[side]
         if (points < 0).any():
             return np.full(len(pts), np.nan)
-        p = pts[:, points]
         s = self.spec
+        if s.space == "world":
+            if world is None:
+                return np.full(len(pts), np.nan)
+            w = world[:, points]
+            if s.kind == "angle":
+                return m.angle_3d(w[:, 0], w[:, 1], w[:, 2])
+            if s.kind == "line_angle":
+                return m.line_angle_3d(w[:, 0], w[:, 1], w[:, 2], s.positive)
+            return m.tilt_3d(w[:, 0], w[:, 1])
+        p = pts[:, points]
         if s.kind == "angle":
             return m.angle(p[:, 0], p[:, 1], p[:, 2])
         if s.kind == "line_angle":
@@ -266,7 +284,7 @@ class _Baseline:
         self._sorted: list[float] = []
 
     def relative(self, value: float, t_s: float) -> float:
-        """``value`` against the history before it (see MetricSpec.baseline); NaN until 5 values are known."""
+        """``value`` against the history before it (see MetricSpec.baseline); NaN until BASELINE_MIN_VALUES values, or BASELINE_MIN_S of them, are known."""
         return self.relative_many([value], [t_s])[0]
 
     def relative_many(self, values: list[float], times: list[float], keep: list[bool] | None = None) -> list[float]:
@@ -284,7 +302,9 @@ class _Baseline:
                 popleft_t()
                 del ordered[bisect_left(ordered, popleft_v())]
             size = len(ordered)
-            if size >= 5:
+            if size == 1 and t_s - window_t[0] >= BASELINE_MIN_S:
+                base = ordered[0]
+            elif size >= BASELINE_MIN_VALUES or (size and t_s - window_t[0] >= BASELINE_MIN_S):
                 # np.percentile(ordered, q * 100) as numpy computes it (linear method), to the bit.
                 index = (size - 1) * q
                 below = int(index)  # floor: index >= 0, and q < 1 keeps it below size - 1
@@ -318,6 +338,11 @@ class Sampler:
         self._metrics = {name: _CompiledMetric(ms) for name, ms in spec.metrics.items()}
         sm = spec.smoothing
         self._filter = OneEuroFilter(sm.min_cutoff, sm.beta, sm.d_cutoff) if sm.method == "one_euro" else None
+        #: World landmarks are kept (and smoothed alike) only when a metric is measured on them.
+        self._uses_world = any(ms.space == "world" for ms in spec.metrics.values())
+        self._world_filter = (
+            OneEuroFilter(sm.min_cutoff, sm.beta, sm.d_cutoff) if sm.method == "one_euro" and self._uses_world else None
+        )
         self._sides = SideChooser(spec.side.choose, spec.side.switch_after_s)
         self._bones = np.zeros((0, len(_BONES)))  # the last _BONE_HISTORY frames' lengths, NaN where jumped
         self._bone_frames = 0  # frames seen
@@ -413,25 +438,29 @@ class Sampler:
         t_s = np.asarray(stamps, float)[sel] / 1000.0
         vis = visibility[sel]
         raw = self._reliable(image_px[sel], vis, presence[sel])
+        gaps = np.empty(len(t_s))
+        gaps[0] = t_s[0] - self._last_pose_t if self._last_pose_t is not None else 0.0
+        gaps[1:] = t_s[1:] - t_s[:-1]
+        restart = gaps > _FILTER_RESET_GAP_S
+        world = None if world_m is None else world_m[sel]
+        hw = np.zeros(len(idx), bool) if has_world is None else has_world[sel]
+        wpts = self._world_points(world, hw, raw, t_s, restart) if self._uses_world else None
         if self._filter is not None:
-            gaps = np.empty(len(t_s))
-            gaps[0] = t_s[0] - self._last_pose_t if self._last_pose_t is not None else 0.0
-            gaps[1:] = t_s[1:] - t_s[:-1]
-            raw = self._filter.filter_track(raw, t_s, gaps > _FILTER_RESET_GAP_S)
+            raw = self._filter.filter_track(raw, t_s, restart)
         self._last_pose_t = float(t_s[-1])
         pts = extend_with_midpoints(raw)
         face = m.facing(raw).astype(int)
         width_arr = m.width_ratio(raw)
         width = width_arr.tolist()
-        world = None if world_m is None else world_m[sel]
-        hw = np.zeros(len(idx), bool) if has_world is None else has_world[sel]
         view = self._view(width_arr, world, hw)
         sides = self._sides.update_track(raw, vis, world, hw, face, t_s)
         present = set(sides)
         labels = np.array(sides, object) if len(present) > 1 else None
         groups = None if labels is None else {side: labels == side for side in present}
         t_list = t_s.tolist()
-        columns = [self._column(n, metric, pts, face, t_list, sides, groups) for n, metric in self._metrics.items()]
+        columns = [
+            self._column(n, metric, pts, face, t_list, sides, groups, wpts) for n, metric in self._metrics.items()
+        ]
         rows = zip(*columns) if columns else ([] for _ in idx)
         faces = face.tolist()
         if all_found:
@@ -464,9 +493,21 @@ class Sampler:
             view = np.where(has_world, m.view_angle(np.where(has_world[:, None, None], world, 0.0)), view)
         return view.tolist()
 
+    def _world_points(
+        self, world: np.ndarray | None, has_world: np.ndarray, raw: np.ndarray, t_s: np.ndarray, restart: np.ndarray
+    ) -> np.ndarray:
+        """World landmarks with midpoints (T, 37, 3), NaN where the image landmark is not trusted or there
+        is no world pose, smoothed like the pixels."""
+        if world is None:  # the filter still sees these frames, so its timing is the same frame by frame
+            world, has_world = np.full((len(raw), raw.shape[1], 3), np.nan), np.zeros(len(raw), bool)
+        w = np.where(has_world[:, None, None] & ~np.isnan(raw[..., :1]), world, np.nan).astype(float)
+        if self._world_filter is not None:
+            w = self._world_filter.filter_track(w, t_s, restart)
+        return extend_with_midpoints(w)
+
     def _column(
         self, name: str, metric: _CompiledMetric, pts: np.ndarray, face: np.ndarray, t_s: list[float],
-        sides: list[str | None], groups: dict[str | None, np.ndarray] | None,
+        sides: list[str | None], groups: dict[str | None, np.ndarray] | None, world: np.ndarray | None = None,
     ) -> list[float]:
         """One metric over the frames with a pose, relative to its baseline if it has one.
 
@@ -476,12 +517,12 @@ class Sampler:
             side = sides[0]
             if side is None and metric.sided:
                 return [_NAN] * len(sides)
-            values = metric.values(pts, side, face)
+            values = metric.values(pts, side, face, world)
         else:
             values = np.full(len(sides), np.nan)
             for side, rows in groups.items():
                 if not (side is None and metric.sided):
-                    values[rows] = metric.values(pts[rows], side, face[rows])
+                    values[rows] = metric.values(pts[rows], side, face[rows], None if world is None else world[rows])
         column = values.tolist()
         baseline = self._baseline.get(name)
         if baseline is not None:

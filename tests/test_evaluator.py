@@ -27,7 +27,9 @@ LYING, SITTING = 95.0, 20.0  # torso tilt from vertical
 def bridge(hip_line, knee=None, torso_tilt=None, **kw):
     knee = np.full(len(hip_line), 90.0) if knee is None else knee
     torso_tilt = np.full(len(hip_line), LYING) if torso_tilt is None else torso_tilt
-    return samples({"hip_line": hip_line, "knee": knee, "torso_tilt": torso_tilt}, **kw)
+    # hip_rise is the hip line above its resting value (the sampler's minus_low baseline): here REST.
+    rise = np.asarray(hip_line, float) - REST
+    return samples({"hip_line": hip_line, "hip_rise": rise, "knee": knee, "torso_tilt": torso_tilt}, **kw)
 
 
 @pytest.fixture(scope="module")
@@ -96,8 +98,8 @@ def test_a_shallow_movement_is_reported_with_how_far_it_went(bridge_spec):
     evaluator, _ = run(bridge_spec, bridge(seq))
     assert evaluator.summary.rep_count == 0
     (r,) = evaluator.summary.rejected
-    assert r.reason is Reason.SHALLOW and r.reached == pytest.approx(145.0, abs=0.5)
-    assert "1 movement not counted as reps: the hip line reached 145 deg but a rep needs 148 deg" in evaluator.summary.warnings
+    assert r.reason is Reason.SHALLOW and r.reached == pytest.approx(145.0 - REST, abs=0.5)
+    assert "1 movement not counted as reps: the hip rise reached 10.0 deg but a rep needs 11.0 deg" in evaluator.summary.warnings
 
 
 def test_jitter_at_rest_is_not_a_movement(bridge_spec):
@@ -312,3 +314,20 @@ def test_a_hot_swap_reaches_the_checks_judged_every_frame():
     assert [e.fault for e in second if isinstance(e, ev.FaultStarted)] == ["torso_lean"]
     assert evaluator.hold_good_s == pytest.approx(good_before, abs=0.1)  # a hold check failing: no good form
     assert evaluator.active_faults == {"torso_lean"}
+
+
+def test_the_summary_does_not_call_unjudged_reps_good_form():
+    from posecheck.sinks.report import Report
+    from posecheck.sinks.terminal import format_summary
+
+    spec = find_spec("lunge")
+    hip = concat(hold(1.0, 0.5), rep(1.0, 0.55), hold(1.0, 0.5))
+    n = len(hip)
+    values = {"hip_height": hip, **{k: np.full(n, v) for k, v in
+              {"front_knee": 90, "back_knee": 95, "torso": 5, "shin": 10, "back_knee_height": 0.2}.items()}}  # fmt: skip
+    evaluator, _ = run(spec, samples(values, view_deg=10.0))
+    report = Report.of(spec, "clip.mp4", evaluator.summary, n, n, n / 30).to_json()
+    text = format_summary(report, spec)
+    assert "0 in good form, 1 with no fault seen but not fully judged (camera view)" in text
+    assert f"no fault seen ({len(spec.checks)} of {len(spec.checks)} checks not judged from this view)" in text
+    assert report["view_deg"] == 10.0 and report["reps"][0]["not_judged"] == sorted(spec.checks)

@@ -62,6 +62,13 @@ def bridge_pose(**moved: tuple[float, float]):
     return pose_from_points({**BRIDGE_POINTS, **moved}, SIZE)
 
 
+def bridge_values(values: dict[str, float]) -> dict[str, float]:
+    """A bridge's metrics as the sampler gives them: lying down (torso tilt), and the hip line's rise above a
+    resting 135 deg (hip_rise, the counting metric)."""
+    rise = {"hip_rise": values["hip_line"] - 135.0} if "hip_line" in values else {}
+    return {"torso_tilt": 95.0, **rise, **values}
+
+
 def sample_at(t_s: float, pose, values: dict[str, float] | None = None, width: float = 0.1, view: float = 85.0) -> Sample:
     pts = None
     if pose is not None:
@@ -69,7 +76,7 @@ def sample_at(t_s: float, pose, values: dict[str, float] | None = None, width: f
 
         pts = extend_with_midpoints(pose.image_px.astype(float))
     return Sample(
-        timestamp_ms=t_s * 1000.0, values={"torso_tilt": 95.0, **(values or {"hip_line": 135.0, "knee": 90.0})},
+        timestamp_ms=t_s * 1000.0, values=bridge_values(values or {"hip_line": 135.0, "knee": 90.0}),
         side="left", width_ratio=width if pose is not None else float("nan"),
         view_deg=view if pose is not None else float("nan"), pose=pose, points_px=pts,
         people_in_view=1 if pose is not None else 0,

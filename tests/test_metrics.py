@@ -113,3 +113,27 @@ def test_one_euro_passes_nan_without_losing_state():
     out = f.update(np.array([np.nan, 2.0]), 0.1)
     assert np.isnan(out[0]) and out[1] == pytest.approx(2.0)
     assert f.update(np.array([1.0, 2.0]), 0.2)[0] == pytest.approx(1.0)
+
+
+def test_world_angles_are_the_same_from_any_camera_turn():
+    # A bridge-like hip line in 3D (camera axes, y down): the same angle whatever the yaw of the camera.
+    shoulder, hip, knee = np.array([-0.5, 0.0, 0.0]), np.array([0.0, -0.2, 0.0]), np.array([0.45, -0.1, 0.0])
+    for yaw in (0.0, 30.0, 60.0, 90.0):
+        c, s = np.cos(np.radians(yaw)), np.sin(np.radians(yaw))
+        turn = np.array([[c, 0, s], [0, 1, 0], [-s, 0, c]])
+        a, b, k = shoulder @ turn.T, hip @ turn.T, knee @ turn.T
+        assert m.line_angle_3d(a, b, k) > 180.0  # the hip is above the shoulder-knee line
+        assert m.line_angle_3d(a, b, k) == pytest.approx(m.line_angle_3d(shoulder, hip, knee), abs=1e-9)
+        assert m.angle_3d(a, b, k) == pytest.approx(360.0 - m.line_angle_3d(shoulder, hip, knee), abs=1e-9)
+    assert m.tilt_3d(np.array([0.0, 0.0, 0.0]), np.array([0.0, -1.0, 0.0])) == pytest.approx(0.0)  # upright
+    assert m.tilt_3d(np.array([0.0, 0.0, 0.0]), np.array([0.0, 0.0, 1.0])) == pytest.approx(90.0)  # lying
+
+
+@pytest.mark.parametrize("yaw, expected", [(0.0, 0.0), (45.0, 45.0), (90.0, 90.0)])
+def test_the_view_angle_reads_the_camera_turn_from_world_landmarks(yaw, expected):
+    world = np.zeros((COUNT, 3))
+    c, s = np.cos(np.radians(yaw)), np.sin(np.radians(yaw))
+    for name, x in (("left_shoulder", 0.2), ("right_shoulder", -0.2), ("left_hip", 0.15), ("right_hip", -0.15)):
+        world[INDEX[name]] = [x * c, -0.5 if "shoulder" in name else 0.0, x * s]
+    assert m.view_angle(world) == pytest.approx(expected, abs=0.01)
+    assert m.view_from_width(np.array([0.1, 0.5, 0.9]), 0.45, 0.55).tolist() == pytest.approx([90.0, 45.0, 0.0])

@@ -295,3 +295,28 @@ def test_unknown_exercise_suggests_ids_names_and_aliases(name, message):
         find_spec(name)
     assert message in str(err.value)
     assert len(str(err.value)) <= MAX_MESSAGE
+
+
+@pytest.mark.parametrize(
+    "old, new, message",
+    [
+        ("exit = 140.0", "exit = 140.0\nviews = [60.0, 40.0]",
+         "[reps] 'views' is [60.0, 40.0]; expected [min, max] in degrees with 0 <= min < max <= 90"),
+        ('cue = "Lift your hips"', 'cue = "Lift your hips"\nviews = [0.0, 120.0]', "[checks.hips_low] 'views' is [0.0, 120.0]"),
+        ("exit = 140.0", "exit = 140.0\nposition = { hip_lin = [0.0, 1.0] }",
+         "'position' in [reps] names unknown metric 'hip_lin'; did you mean 'hip_line'?"),
+        ("exit = 140.0", "exit = 140.0\nposition = { hip_line = [9.0, 1.0] }",
+         "[reps] 'position.hip_line' is [9.0, 1.0]; expected [min, max] with min below max"),
+        ('positive = "up"', 'positive = "up"\nspace = "world"\n[metrics.gap]\nkind = "distance_ratio"\n'
+         'points = ["left_ankle", "right_ankle"]\nper = ["left_hip", "left_knee"]\nspace = "world"',
+         "[metrics.gap] space = 'world' works for kinds angle, line_angle and unsigned tilt, not 'distance_ratio'"),
+        ('positive = "up"', 'positive = "up"\nspace = "mars"', "'space' in [metrics.hip_line] is 'mars'"),
+    ],
+)
+def test_each_view_and_position_error_message(tmp_path, old, new, message):
+    assert old in VALID
+    path = write(tmp_path, VALID.replace(old, new, 1))
+    with pytest.raises(SpecError) as err:
+        load_spec(path)
+    assert message in str(err.value), str(err.value)
+    assert_bounded(str(err.value), path)

@@ -36,7 +36,7 @@ from posecheck.sampler import POINT_INDEX, Sample, Sampler, SideChooser, _Baseli
 from posecheck.smoothing import OneEuroFilter
 from posecheck.spec import load_spec
 from posecheck.spec.schema import ExerciseSpec, SmoothingSpec
-from posecheck.synth.truth import load_truth
+from posecheck.synth.truth import camera_axes, load_truth
 
 ROOT = Path(__file__).resolve().parents[1]
 SPECS = {p.stem: load_spec(p) for p in sorted((ROOT / "exercise_specs").glob("*.toml"))}
@@ -179,9 +179,7 @@ class ReferenceSampler:
         self.spec = spec
         sm = spec.smoothing
         self.smooth = sm.method == "one_euro"
-        self.x: np.ndarray | None = None
-        self.dx = np.zeros(0)
-        self.t: float | None = None
+        self.filters: dict[str, dict] = {"px": {}, "world": {}}  # One Euro state (x, dx, t) of pixels and world
         self.side: str | None = spec.side.choose if spec.side.choose in SIDES else None
         self.challenger: float | None = None
         self.bones: collections.deque[np.ndarray] = collections.deque(maxlen=90)
@@ -190,24 +188,25 @@ class ReferenceSampler:
         self.baseline = {n: collections.deque() for n, ms in spec.metrics.items() if ms.baseline != "none"}
         self.last_t: float | None = None
 
-    def _filter(self, x: np.ndarray, t: float) -> np.ndarray:
+    def _filter(self, x: np.ndarray, t: float, which: str = "px") -> np.ndarray:
         sm = self.spec.smoothing
+        f = self.filters[which]
 
         def alpha(cutoff, dt):
             return 1.0 / (1.0 + (1.0 / (2 * math.pi * np.asarray(cutoff, float))) / dt)
 
-        if self.x is None or self.t is None or t <= self.t:
-            self.x, self.dx, self.t = x.copy(), np.zeros_like(x), t
+        if f.get("x") is None or f.get("t") is None or t <= f["t"]:
+            f.update(x=x.copy(), dx=np.zeros_like(x), t=t)
             return x.copy()
-        dt, self.t = t - self.t, t
+        dt, f["t"] = t - f["t"], t
         finite = np.isfinite(x)
-        prev = np.where(np.isfinite(self.x), self.x, x)
+        prev = np.where(np.isfinite(f["x"]), f["x"], x)
         dx = np.where(finite, (x - prev) / dt, 0.0)
         a_d = alpha(sm.d_cutoff, dt)
-        self.dx = a_d * dx + (1 - a_d) * self.dx
-        a = alpha(sm.min_cutoff + sm.beta * np.abs(self.dx), dt)
+        f["dx"] = a_d * dx + (1 - a_d) * f["dx"]
+        a = alpha(sm.min_cutoff + sm.beta * np.abs(f["dx"]), dt)
         smoothed = a * x + (1 - a) * prev
-        self.x = np.where(finite, smoothed, self.x)
+        f["x"] = np.where(finite, smoothed, f["x"])
         return np.where(finite, smoothed, np.nan)
 
     def _reliable(self, pose: Pose) -> np.ndarray:
@@ -252,7 +251,7 @@ class ReferenceSampler:
             return None
         return "left" if yl < yr else "right"
 
-    def _value(self, ms, pts: np.ndarray, side: str | None, facing: int) -> float:
+    def _value(self, ms, pts: np.ndarray, side: str | None, facing: int, world: np.ndarray | None = None) -> float:
         other = {"left": "right", "right": "left"}
 
         def index(name: str) -> int:
@@ -263,6 +262,15 @@ class ReferenceSampler:
         points, per, floor = ([index(n) for n in names] for names in (ms.points, ms.per, ms.floor))
         if min(points) < 0:
             return float("nan")
+        if ms.space == "world":
+            if world is None:
+                return float("nan")
+            w = world[points]
+            if ms.kind == "angle":
+                return float(m.angle_3d(w[0], w[1], w[2]))
+            if ms.kind == "line_angle":
+                return float(m.line_angle_3d(w[0], w[1], w[2], ms.positive))
+            return float(m.tilt_3d(w[0], w[1]))
         p, q = pts[points], pts[per]
         if ms.kind == "angle":
             return float(m.angle(p[0], p[1], p[2]))
@@ -282,7 +290,8 @@ class ReferenceSampler:
         while history and t - history[0][0] > 10.0:
             history.popleft()
         ratio = self.spec.metrics[name].baseline == "ratio_to_high"
-        base = float(np.percentile([v for _, v in history], 90 if ratio else 10)) if len(history) >= 5 else np.nan
+        known = len(history) >= 3 or (history and t - history[0][0] >= 0.3)  # enough values, or enough time
+        base = float(np.percentile([v for _, v in history], 90 if ratio else 10)) if known else np.nan
         if np.isfinite(value):
             history.append((t, value))
         if ratio:
@@ -295,10 +304,19 @@ class ReferenceSampler:
         if pose is None:
             return Sample(timestamp_ms, values, self.side, people_in_view=people)
         raw = self._reliable(pose)
+        uses_world = any(ms.space == "world" for ms in self.spec.metrics.values())
+        world = None
+        if uses_world:
+            w = pose.world_m if pose.world_m is not None else np.full((COUNT, 3), np.nan)
+            world = np.where(np.isnan(raw[:, :1]), np.nan, w.astype(float))  # trusted where the pixel is
         if self.smooth:
             if self.last_t is not None and t - self.last_t > 0.5:
-                self.x = self.t = None
+                self.filters = {"px": {}, "world": {}}
             raw = self._filter(raw, t)
+            if world is not None:
+                world = self._filter(world, t, "world")
+        if world is not None:
+            world = np.concatenate([world, world[MID_PAIRS].mean(axis=-2)])
         self.last_t = t
         pts = np.concatenate([raw, raw[MID_PAIRS].mean(axis=-2)])
         nose, ears = raw[INDEX["nose"], 0], (raw[INDEX["left_ear"], 0] + raw[INDEX["right_ear"], 0]) / 2
@@ -319,7 +337,7 @@ class ReferenceSampler:
         for name, ms in self.spec.metrics.items():
             if self.side is None and ms.points and any("{" in p for p in ms.points):
                 continue
-            v = self._value(ms, pts, self.side, face)
+            v = self._value(ms, pts, self.side, face, world)
             values[name] = self._relative(name, v, t) if name in self.baseline else v
         ls, rs, lh, rh = (raw[INDEX[n]] for n in ("left_shoulder", "right_shoulder", "left_hip", "right_hip"))
         norm = lambda a: np.linalg.norm(a, axis=-1)  # noqa: E731
@@ -400,17 +418,6 @@ def test_batches_and_single_frames_can_be_mixed(spec_id, track, per_frame):
         else:
             got += by_track(sampler, track, a, b)
     assert_same(got, want)
-
-
-def camera_axes(world_m: np.ndarray, camera: dict) -> np.ndarray:
-    """The truth's world landmarks turned into the camera's axes (x right, y down, z away), as the pose
-    model gives them: the view angle is read from them."""
-    forward = np.subtract(camera["target_m"], camera["position_m"])
-    forward /= np.linalg.norm(forward)
-    right = np.cross(forward, [0.0, 1.0, 0.0])
-    right /= np.linalg.norm(right)
-    down = np.cross(forward, right)
-    return (world_m @ np.stack([right, down, forward]).T).astype(np.float32)
 
 
 @pytest.mark.parametrize("clip", CLIPS, ids=lambda p: p.name.split(".")[0])

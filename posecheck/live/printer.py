@@ -24,7 +24,9 @@ def describe(event: ev.Event, spec: ExerciseSpec) -> str | None:
         values = ", ".join(
             _value(spec, m, rep.metrics[m]) for m in spec.shown_metrics if math.isfinite(rep.metrics.get(m, math.nan))
         )
-        faults = "; ".join(labels.get(f, f) for f in rep.faults) or "good form"
+        faults = "; ".join(labels.get(f, f) for f in rep.faults) or (
+            "no fault seen (some checks not judged from this view)" if rep.not_judged else "good form"
+        )
         return f"rep {rep.index}{side}: {faults}" + (f"  [{values}]" if values else "")
     if isinstance(event, ev.HoldEnded):
         hold = event.hold

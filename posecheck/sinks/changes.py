@@ -83,7 +83,8 @@ def _judged(check: CheckSpec, spec: ExerciseSpec, item: Mapping[str, Any], timel
     if check.max_speed is not None:  # as the evaluator: a value is judged only while the metric moves slowly
         values = np.where(_speed(timeline.t_s, every)[inside] <= check.max_speed, values, np.nan)
     if check.relative_to == "peak" and spec.reps is not None:
-        key = np.asarray(timeline.values.get(spec.reps.metric, np.full(len(timeline.t_s), np.nan)))[inside]
+        # Against the check metric's own best value so far in the rep, as the evaluator judges it.
+        key = every[inside]
         key = np.where(np.isfinite(key), key, -np.inf if spec.reps.enter > spec.reps.exit else np.inf)
         extreme = np.maximum.accumulate(key) if spec.reps.enter > spec.reps.exit else np.minimum.accumulate(key)
         values = values - np.where(np.isfinite(extreme), extreme, np.nan)

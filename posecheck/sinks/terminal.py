@@ -59,15 +59,21 @@ def format_summary(report: dict[str, Any], spec: ExerciseSpec) -> str:
     if spec.kind == "reps":
         by_side = report["rep_count_by_side"]
         sides = f" (left {by_side.get('left', 0)}, right {by_side.get('right', 0)})" if by_side else ""
-        clean = sum(1 for r in report["reps"] if not r["faults"])
-        lines.append(f"Reps counted: {report['rep_count']}{sides}, {clean} in good form")
+        clean = sum(1 for r in report["reps"] if not r["faults"] and not r.get("not_judged"))
+        unjudged = sum(1 for r in report["reps"] if not r["faults"] and r.get("not_judged"))
+        partly = f", {unjudged} with no fault seen but not fully judged (camera view)" if unjudged else ""
+        lines.append(f"Reps counted: {report['rep_count']}{sides}, {clean} in good form{partly}")
         shown = spec.shown_metrics
         for rep in report["reps"]:
             side = f" {rep['side']}" if rep["side"] else ""
             angles = ", ".join(
                 f"{spec.metrics[m].label or m} {format_metric(rep['metrics'].get(m), spec.metrics[m].kind)}" for m in shown
             )
-            faults = "; ".join(labels.get(f, f) for f in rep["faults"]) or "good form"
+            not_judged = rep.get("not_judged") or ()
+            faults = "; ".join(labels.get(f, f) for f in rep["faults"]) or (
+                f"no fault seen ({len(not_judged)} of {len(labels)} checks not judged from this view)" if not_judged
+                else "good form"
+            )  # fmt: skip
             lines.append(f"  #{rep['index']}{side} {rep['start_s']:.1f}-{rep['end_s']:.1f} s  {angles}  -> {faults}")
     else:
         target = spec.hold.target_s if spec.hold else 0

@@ -415,6 +415,11 @@ def _check_consistency(spec: ExerciseSpec, path: Path) -> None:
             fail(where, f"'per' must name 2 points (the normalising segment) for kind '{metric.kind}'")
         if len(metric.per) == 2 and metric.per[0] == metric.per[1]:
             fail(where, f"'per' names {shown(metric.per[0])} twice; expected 2 different landmarks (a segment)")
+        if metric.space == "world" and (
+            metric.kind not in ("angle", "line_angle", "tilt") or (metric.kind == "tilt" and metric.positive != "none")
+        ):
+            fail(where, f"space = 'world' works for kinds angle, line_angle and unsigned tilt, not '{metric.kind}'"
+                 + (" with positive = '" + metric.positive + "'" if metric.kind == "tilt" else ""))
         if metric.kind == "height" and not metric.floor:
             fail(where, "'floor' must name at least one landmark for kind 'height'")
         for point in (*metric.points, *metric.per, *metric.floor):

@@ -144,6 +144,15 @@ class MetricSpec:
     )
     per: tuple[str, ...] = field(default=(), metadata=doc("distance_ratio/height: the 2-point normalising segment."))
     floor: tuple[str, ...] = field(default=(), metadata=doc("height: landmarks whose lowest marks the floor."))
+    space: Literal["image", "world"] = field(
+        default="image",
+        metadata=doc(
+            "image: measured on the picture's pixels (exact in the camera plane, distorted out of it); world: "
+            "on the pose model's 3D world landmarks (the same from any camera view, but less precise). "
+            "world works for angle, line_angle ('positive' up = against gravity, as the camera sees it) and "
+            "unsigned tilt."
+        ),
+    )
     baseline: Literal["none", "ratio_to_high", "minus_low"] = field(
         default="none",
         metadata=doc(

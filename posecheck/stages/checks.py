@@ -23,7 +23,8 @@ class Faulted:
 
     faults: set[str] = field(default_factory=set)
     not_judged: set[str] = field(default_factory=set)
-    extreme: float = math.nan  # the rep metric's best value so far (for relative_to = "peak")
+    extreme: float = math.nan  # the rep metric's best value so far
+    peaks: dict[str, float] = field(default_factory=dict)  # each relative_to = "peak" metric's best so far
     taken_back_s: float = 0.0  # good-form time to take back: the spell before a fault was confirmed
 
 
@@ -47,6 +48,7 @@ class FormChecks:
         self._skipped = [0.0, 0.0]  # view x seconds, seconds: while some check was skipped for the view
         self._state = {cid: _CheckState() for cid in spec.checks}
         self._recent: deque[tuple[float, dict[str, float]]] = deque()
+        self._best = max if spec.reps is None or spec.reps.enter > spec.reps.exit else min
         self._compile()
 
     def swap_spec(self, spec: ExerciseSpec) -> None:
@@ -110,7 +112,8 @@ class FormChecks:
                     self._end(cid, t, out)
                 continue
             if from_peak and rep is not None:
-                value = value - rep.extreme
+                peak = rep.peaks[metric] = self._best(rep.peaks.get(metric, value), value)
+                value = value - peak
             slow = max_speed is None or self._speed(metric) <= max_speed
             if ((lo is None or value >= lo) and (hi is None or value <= hi)) or not slow:
                 state.out_since = None

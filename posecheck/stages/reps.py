@@ -122,7 +122,7 @@ class RepCounter:
             self._record(
                 Reason.SHALLOW, t, ex.start_s, out, reached=ex.extreme,
                 label=self.spec.metrics[rs.metric].label or rs.metric,
-                needed=format_metric(rs.enter, kind),
+                needed=format_metric(rs.enter, kind, precise=True),
             )  # fmt: skip
 
     def _complete(self, t: float, view: ViewTracker, out: list[ev.Event]) -> None:
@@ -171,7 +171,7 @@ class RepCounter:
 
     def _record(self, reason: Reason, t: float, start: float, out: list[ev.Event], *, reached: float, **fields: object) -> None:
         kind = self.spec.metrics[self.spec.reps.metric].kind  # type: ignore[union-attr]
-        message = say(reason, reached=format_metric(reached, kind), **fields)
+        message = say(reason, reached=format_metric(reached, kind, precise=reason is Reason.SHALLOW), **fields)
         rejection = ev.RepRejected(round(t, 3), reason, message, round(start, 3), round(float(reached), 3))
         self.rejected.append(rejection)
         out.append(rejection)

@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     for clip in clips:
         r = render_clip(clip, out)
         size = r.video.stat().st_size / 1e6
-        print(f"{r.video}: {r.frames} frames ({r.frames / 30:.1f} s) in {r.seconds:.1f} s, {size:.2f} MB")
+        print(f"{r.video}: {r.frames} frames ({r.frames / r.fps:.1f} s) in {r.seconds:.1f} s, {size:.2f} MB")
     return 0
 
 

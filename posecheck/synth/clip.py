@@ -31,6 +31,29 @@ Example (``posecheck/synth/clips/glute_bridge_demo.toml``)::
     size = 150                    # its size (see motions.py for what each size measures)
 
 Holds use ``[[holds]]`` entries instead: ``seconds`` (required), optional ``fault``, ``size``, ``side``.
+
+Further keys, all optional (the robustness suite, ``benchmarks/robustness.py``, draws them at random)::
+
+    fps = 30                      # frames per second of the video (10-60)
+    rest_s = 0.0                  # seconds of stillness between reps (default: the exercise's own,
+                                  # shortened by tempo); 0 = the next rep starts at once
+    tempo_jitter = 0.2            # each rep's tempo varies by up to +/- this fraction (0-0.5)
+    start_phase = 0.4             # reps only: the clip starts 40% of the way into the first rep, with no
+                                  # lead-in; that rep is in the truth with "partial": true and is not in
+                                  # rep_count
+    exits = [[6.0, 1.5]]          # [start s, seconds]: the person is out of view (only the room is
+                                  # rendered; the motion goes on unseen); the truth lists them, and a rep
+                                  # that overlaps one is "partial" (not countable); a hold's good-form
+                                  # seconds leave them out
+    [camera]
+    yaw_deg = 30.0                # 0 = straight in front of the person, 90 = side-on; overrides view,
+                                  # which is a shorthand: front = 0, oblique = 45, side = 90. "Front" is
+                                  # the exercise's own front: the feet end for the glute bridge, the
+                                  # belly for the side-lying clamshell. facing picks the side (yaw > 0).
+    pitch_deg = 20.0              # the camera looks down at the body's centre from this angle (0-40),
+                                  # at distance_m (or the fitted distance) along that line; replaces height_m
+    [look]
+    body_scale = 1.1              # the whole body scaled by this factor (0.85-1.15): height and limbs
 """
 
 from __future__ import annotations
@@ -48,12 +71,15 @@ from .look import Look
 from .motions import EXERCISES
 
 VIEWS = ("side", "front", "oblique")
+#: Camera yaw from the person's front (degrees) of each view name.
+VIEW_YAW_DEG = {"front": 0.0, "oblique": 45.0, "side": 90.0}
 FACINGS = ("left", "right")
 SIDES = ("left", "right")
 TOP_KEYS = ("exercise", "seed", "tempo", "lead_in_s", "lead_out_s", "first_side", "alternate", "camera",
-            "look", "reps", "holds", "name")
-CAMERA_KEYS = ("view", "facing", "height_m", "distance_m", "hfov_deg", "jitter_px")
-LOOK_KEYS = ("body", *Look.__dataclass_fields__.keys())
+            "look", "reps", "holds", "name", "fps", "rest_s", "tempo_jitter", "start_phase", "exits")
+CAMERA_KEYS = ("view", "facing", "height_m", "distance_m", "hfov_deg", "jitter_px", "yaw_deg", "pitch_deg")
+LOOK_KEYS = ("body", "body_scale", *Look.__dataclass_fields__.keys())
+MAX_EXITS = 20
 REP_KEYS = ("fault", "size", "side", "count")
 HOLD_KEYS = ("seconds", "fault", "size", "side")
 MAX_REPS = 200
@@ -73,7 +99,9 @@ class ClipError(SpecError, ValueError):
 class CameraSpec:
     """Where the camera is: ``view`` of the person, the image side they face, height and distance.
 
-    ``distance_m`` None means: fit the whole motion in the frame.
+    ``distance_m`` None means: fit the whole motion in the frame. ``yaw_deg`` None means: the yaw of
+    ``view`` (:data:`VIEW_YAW_DEG`); ``pitch_deg`` None means: at ``height_m`` (or the exercise's
+    default height), looking at the body's centre.
     """
 
     view: str = "side"
@@ -82,6 +110,13 @@ class CameraSpec:
     distance_m: float | None = None
     hfov_deg: float = 62.0
     jitter_px: float = 0.6
+    yaw_deg: float | None = None
+    pitch_deg: float | None = None
+
+    @property
+    def yaw(self) -> float:
+        """The camera's yaw from the person's front in degrees (0 front .. 90 side-on)."""
+        return self.yaw_deg if self.yaw_deg is not None else VIEW_YAW_DEG[self.view]
 
 
 @dataclass(frozen=True)
@@ -120,12 +155,19 @@ class Clip:
     reps: tuple[RepSpec, ...] = ()
     holds: tuple[HoldSpec, ...] = ()
     name: str = ""
+    fps: int = 30
+    rest_s: float | None = None
+    tempo_jitter: float = 0.0
+    start_phase: float = 0.0
+    exits: tuple[tuple[float, float], ...] = ()
+    body_scale: float = 1.0
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly dict of the description (as stored in the truth file)."""
         d = asdict(self)
         d["reps"] = [asdict(r) for r in self.reps]
         d["holds"] = [asdict(h) for h in self.holds]
+        d["exits"] = [list(e) for e in self.exits]
         return d
 
 
@@ -210,12 +252,32 @@ def _parse_clip(data: dict[str, Any], source: str) -> Clip:
         distance_m=_optional(cam_raw, "distance_m", source, "camera.", 1.0, 8.0),
         hfov_deg=float(_number(cam_raw.get("hfov_deg", 62.0), source, "camera.hfov_deg", 30.0, 100.0)),
         jitter_px=float(_number(cam_raw.get("jitter_px", 0.6), source, "camera.jitter_px", 0.0, 10.0)),
+        yaw_deg=_optional(cam_raw, "yaw_deg", source, "camera.", 0.0, 90.0),
+        pitch_deg=_optional(cam_raw, "pitch_deg", source, "camera.", 0.0, 40.0),
     )
+    if camera.pitch_deg is not None and camera.height_m is not None:
+        raise ClipError(f"{source}: camera.pitch_deg: give either pitch_deg or height_m, not both "
+                        "(the pitch sets the height)")
+    fps = int(_number(data.get("fps", 30), source, "fps", 10, 60, integer=True))
+    rest = _optional(data, "rest_s", source, "", 0.0, 30.0)
+    tempo_jitter = float(_number(data.get("tempo_jitter", 0.0), source, "tempo_jitter", 0.0, 0.5))
+    start_phase = float(_number(data.get("start_phase", 0.0), source, "start_phase", 0.0, 0.95))
+    if start_phase > 0 and ex.kind != "reps":
+        raise ClipError(f"{source}: start_phase: {ex.id} is a hold; start_phase starts a clip inside its first rep")
+    if start_phase > 0 and data.get("lead_in_s", 0) != 0:
+        raise ClipError(f"{source}: start_phase = {start_phase:g} starts the clip inside the first rep; "
+                        "leave out lead_in_s or set it to 0")
+    if start_phase > 0:
+        lead_in = 0.0
+    if rest is not None and ex.kind != "reps":
+        raise ClipError(f"{source}: rest_s: {ex.id} is a hold; rest_s is the pause between reps")
+    exits = _exits(data.get("exits", []), source)
 
     look_raw = _table(data.get("look", {}), source, "look")
     _unknown_keys(look_raw, LOOK_KEYS, source, "look.")
     body = _choice(look_raw.get("body", "default"), list(variants()), source, "look.body")
-    look = {k: v for k, v in look_raw.items() if k != "body"}
+    body_scale = float(_number(look_raw.get("body_scale", 1.0), source, "look.body_scale", 0.85, 1.15))
+    look = {k: v for k, v in look_raw.items() if k not in ("body", "body_scale")}
     for k, v in look.items():
         if not isinstance(v, str):
             raise ClipError(f"{source}: look.{k} = {shown(v)}; expected a string (a name from posecheck.synth.look)")
@@ -275,8 +337,29 @@ def _parse_clip(data: dict[str, Any], source: str) -> Clip:
     return Clip(
         exercise=ex.id, seed=seed, tempo=tempo, lead_in_s=lead_in, lead_out_s=lead_out,
         first_side=first_side, alternate=alternate, camera=camera, body=body, look=look,
-        reps=tuple(reps), holds=tuple(holds), name=name,
+        reps=tuple(reps), holds=tuple(holds), name=name, fps=fps, rest_s=rest, tempo_jitter=tempo_jitter,
+        start_phase=start_phase, exits=exits, body_scale=body_scale,
     )
+
+
+def _exits(raw: Any, source: str) -> tuple[tuple[float, float], ...]:
+    """``exits = [[start_s, seconds], ...]``: sorted, not overlapping."""
+    if not isinstance(raw, list) or len(raw) > MAX_EXITS:
+        raise ClipError(f"{source}: exits = {shown(raw)}; expected a list of at most {MAX_EXITS} "
+                        "[start_s, seconds] pairs")
+    out: list[tuple[float, float]] = []
+    for i, item in enumerate(raw):
+        key = f"exits[{i}]"
+        if not isinstance(item, list) or len(item) != 2:
+            raise ClipError(f"{source}: {key} = {shown(item)}; expected [start_s, seconds], e.g. [6.0, 1.5]")
+        start = float(_number(item[0], source, key + "[0] (start_s)", 0.0, MAX_SECONDS))
+        seconds = float(_number(item[1], source, key + "[1] (seconds)", 0.1, 30.0))
+        if out and start < out[-1][0] + out[-1][1]:
+            prev = out[-1][0] + out[-1][1]
+            raise ClipError(f"{source}: {key} starts at {start:g} s, before exits[{i - 1}] ends at {prev:g} s; "
+                            "expected exits in time order, not overlapping")
+        out.append((start, seconds))
+    return tuple(out)
 
 
 def _first_valid(field_name: str) -> str:

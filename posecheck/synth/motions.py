@@ -201,6 +201,8 @@ class RepTiming:
     faults: tuple[str, ...]
     sizes: tuple[float, ...]
     requested: Params
+    #: Not a whole countable rep: the clip starts inside it, or the person is out of view during it.
+    partial: bool = False
 
 
 @dataclass
@@ -211,6 +213,8 @@ class Timeline:
     sides: list[tuple[float, str | None]]
     reps: list[RepTiming]
     duration_s: float
+    #: (start_s, end_s) spans in which the person is out of view.
+    exits: list[tuple[float, float]] = field(default_factory=list)
 
     def params_at(self, t: float) -> Params:
         """Parameters at time ``t``: eased (cosine) interpolation between keyframes."""

@@ -274,8 +274,17 @@ class Renderer:
 
     def render(self, vertices: Array, jitter: Array | None = None) -> Array:
         """One BGR uint8 frame of the body at ``vertices`` (V,3); ``jitter`` is a 2x3 image warp."""
+        return self.shake(self.draw(vertices), jitter)
+
+    def draw(self, vertices: Array | None) -> Array:
+        """The frame of :meth:`render` before the camera shake; ``vertices`` None draws the room alone."""
         cam = self.camera
         s = SUPERSAMPLE
+        if vertices is None:
+            canvas = cv2.resize((self.background[..., ::-1] * 255).astype(np.uint8), (cam.width * s, cam.height * s),
+                                interpolation=cv2.INTER_LINEAR)
+            frame = cv2.resize(canvas, (cam.width, cam.height), interpolation=cv2.INTER_AREA)
+            return cv2.GaussianBlur(frame, (0, 0), LENS_BLUR_PX)
         bg = self.background * (1.0 - SHADOW_STRENGTH * self.shadow(vertices))[..., None]
         canvas = cv2.resize((bg[..., ::-1] * 255).astype(np.uint8), (cam.width * s, cam.height * s),
                             interpolation=cv2.INTER_LINEAR)
@@ -294,11 +303,14 @@ class Renderer:
         for poly, c in zip(pts, colour):
             fill(canvas, poly, c, line, bits)
         frame = cv2.resize(canvas, (cam.width, cam.height), interpolation=cv2.INTER_AREA)
-        frame = cv2.GaussianBlur(frame, (0, 0), LENS_BLUR_PX)
-        if jitter is not None:
-            frame = cv2.warpAffine(frame, jitter, (cam.width, cam.height), flags=cv2.INTER_LINEAR,
-                                   borderMode=cv2.BORDER_REFLECT)
-        return frame
+        return cv2.GaussianBlur(frame, (0, 0), LENS_BLUR_PX)
+
+    def shake(self, frame: Array, jitter: Array | None) -> Array:
+        """``frame`` moved by a 2x3 image warp (a copy; ``frame`` itself when there is none)."""
+        if jitter is None:
+            return frame
+        return cv2.warpAffine(frame, jitter, (self.camera.width, self.camera.height), flags=cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_REFLECT)
 
 
 def _unit(v: tuple[float, float, float]) -> Array:

@@ -9,11 +9,14 @@
 - ``world_m`` (T,33,3) float32: the same landmarks in metres, origin at the mid-hip, **y up**,
   x and z horizontal (z = the person's heading for standing exercises).
 - ``in_frame`` (T,33) bool: the landmark projects inside the image (it may still be hidden by the
-  body itself).
+  body itself). False, and ``image_px`` NaN, while the person is out of view (the clip's ``exits``).
 
 ``<stem>.truth.json`` has the shape of the analyser's report.json (exercise, view, fps, frames,
 duration_s, rep_count, rep_count_by_side, reps, holds) plus the clip description, the camera and
-per-rep requested values.
+per-rep requested values; ``view_deg`` is the camera's yaw from the person's front as rendered (0 front,
+90 side-on) and ``exits`` the spans out of view (``start_s``, ``end_s``). Each rep has ``partial``: true
+for a rep the clip starts inside (``start_phase``) or that overlaps an exit; ``rep_count`` and
+``rep_count_by_side`` count only the others.
 """
 
 from __future__ import annotations
@@ -97,6 +100,17 @@ def _pelvis_roll(world: Array) -> float:
     """How far the hip line has turned from vertical (3D, degrees) for a side-lying body."""
     d = world[INDEX["left_hip"]] - world[INDEX["right_hip"]]
     return float(np.degrees(np.arctan2(abs(d[2]), np.hypot(d[0], d[1]))))
+
+
+def camera_axes(world_m: Array, camera: dict[str, Any]) -> Array:
+    """World landmarks (..., 3) of the generator's frame turned into the camera's axes (x right, y down,
+    z away), as the pose model reports them: the view angle and world-space metrics are read in these."""
+    forward = np.subtract(camera["target_m"], camera["position_m"])
+    forward = forward / np.linalg.norm(forward)
+    right = np.cross(forward, [0.0, 1.0, 0.0])
+    right /= np.linalg.norm(right)
+    down = np.cross(forward, right)
+    return (np.asarray(world_m, float) @ np.stack([right, down, forward]).T).astype(np.float32)
 
 
 def write_truth(stem: Path, summary: dict[str, Any], arrays: dict[str, Array]) -> tuple[Path, Path]:
