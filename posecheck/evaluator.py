@@ -63,9 +63,11 @@ class Evaluator:
         """Use new thresholds from the next sample on, keeping counts (for spec hot reload)."""
         self.spec = spec
         self.checks.swap_spec(spec)
-        for stage in (self.gate, self.counter, self.timer):
+        for stage in (self.gate, self.timer):
             if stage is not None:
-                stage.spec = spec
+                stage.swap_spec(spec)
+        if self.counter is not None:
+            self.counter.spec = spec  # it reads its thresholds from the spec on every frame
         self.cues.cues = spec.cues
 
     @property

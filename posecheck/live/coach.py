@@ -1,7 +1,8 @@
 """The live mode's sink: what each step of the shared loop means for the person in front of the camera.
 
 The :class:`Coach` runs on the pose thread, as the last sink of :func:`posecheck.pipeline.run_loop`. It
-holds back counting until set-up guidance says go, paces cues, logs every rep and hold as it happens,
+holds back counting until set-up guidance says go (the countdown is the set's only gate: the evaluator
+counts from "go"), logs every rep and hold as it happens (cues come paced by the evaluator's own stage),
 speaks, prints (headless), applies key commands and spec reloads between frames, and publishes a
 :class:`LiveStatus` for the window.
 """

@@ -30,11 +30,15 @@ class HoldTimer:
     """``update`` starts and ends holds frame by frame; ``tick`` times each frame in position."""
 
     def __init__(self, spec: ExerciseSpec) -> None:
+        self.swap_spec(spec)
+        self.holds: list[ev.HoldRecord] = []
+        self.hold: HoldInProgress | None = None
+
+    def swap_spec(self, spec: ExerciseSpec) -> None:
+        """Use ``spec``'s position ranges from the next frame."""
         assert spec.hold is not None
         self.spec = spec
         self.position = [(name, lo, hi) for name, (lo, hi) in spec.hold.position.items()]
-        self.holds: list[ev.HoldRecord] = []
-        self.hold: HoldInProgress | None = None
 
     def in_position(self, sample: Sample) -> bool:
         values = sample.values

@@ -27,19 +27,24 @@ class StartGate:
     words what kept it shut."""
 
     def __init__(self, spec: ExerciseSpec) -> None:
-        rs = spec.reps
-        assert rs is not None
-        self.spec = spec
-        self.ready_s = rs.ready_s
-        self.grace_s = rs.dropout_s
-        self.position = [(name, lo, hi) for name, (lo, hi) in rs.position.items()]
+        self._seen: dict[str, deque[float]] = {}
+        self.swap_spec(spec)
         self.open = False
         self.ever_opened = False
         self.left_what = ""
         self._since: float | None = None
         self._out_since: float | None = None
         self._misses: Counter[tuple[str, str]] = Counter()
-        self._seen = {name: deque(maxlen=SEEN_FRAMES) for name, _, _ in self.position}
+
+    def swap_spec(self, spec: ExerciseSpec) -> None:
+        """Use ``spec``'s starting position from the next frame (the gate stays as it is)."""
+        rs = spec.reps
+        assert rs is not None
+        self.spec = spec
+        self.ready_s = rs.ready_s
+        self.grace_s = rs.dropout_s
+        self.position = [(name, lo, hi) for name, (lo, hi) in rs.position.items()]
+        self._seen = {name: self._seen.get(name, deque(maxlen=SEEN_FRAMES)) for name, _, _ in self.position}
 
     def force_open(self) -> None:
         """Open now (live: set-up guidance and the countdown have done the gate's job)."""
