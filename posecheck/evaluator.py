@@ -164,9 +164,12 @@ class Evaluator:
         opened = gate.update(sample.values, counter.at_rest(value), t)
         if opened is Gate.OPENED:
             out.append(ev.Ready(t))
+            counter.started(t, out)
         elif opened is Gate.CLOSED:
             counter.reject(Reason.LEFT_POSITION, t, out, what=gate.left_what)
         if not gate.open:
+            if math.isfinite(value) and not gate.ever_opened:
+                counter.before_start(t, value)
             return
         if not self.view.allows(rs.views):
             self._not_counted_view_s += dt

@@ -331,3 +331,16 @@ def test_the_summary_does_not_call_unjudged_reps_good_form():
     assert "0 in good form, 1 with no fault seen but not fully judged (camera view)" in text
     assert f"no fault seen ({len(spec.checks)} of {len(spec.checks)} checks not judged from this view)" in text
     assert report["view_deg"] == 10.0 and report["reps"][0]["not_judged"] == sorted(spec.checks)
+
+
+def test_a_rep_already_under_way_when_first_seen_is_reported(bridge_spec):
+    # Live on a file, the first frames may be dropped: the hips are already rising when first seen.
+    seq = concat(ramp(REST + 8, TOP, 0.8), hold(TOP, 1.0), ramp(TOP, REST, 1.0), hold(REST, 0.5))
+    evaluator, _ = run(bridge_spec, bridge(seq))
+    assert evaluator.summary.rep_count == 0
+    (r,) = evaluator.summary.rejected
+    assert r.reason is Reason.UNDER_WAY and r.start_s < 0.5
+    assert evaluator.summary.warnings == (
+        "1 movement not counted as reps: it was already under way when first seen (a rep is counted from the "
+        "starting position)",
+    )

@@ -37,6 +37,7 @@ class Reason(_Word):
     LEFT_POSITION = "left_position"
     VIEW = "view"
     INPUT_ENDED = "input_ended"
+    UNDER_WAY = "under_way"
 
 
 #: Every sentence the stages say. ``{...}`` fields are filled by the stage that says it.
@@ -48,6 +49,7 @@ MESSAGES: dict[str, str] = {
     Reason.LEFT_POSITION: "the body left the starting position ({what})",
     Reason.VIEW: "the camera view ({view:.0f} deg from in front) is one the {label} cannot count in",
     Reason.INPUT_ENDED: "the input ended mid-rep (a partial rep)",
+    Reason.UNDER_WAY: "it was already under way when first seen (a rep is counted from the starting position)",
     "rejected": "{n} movement{s} not counted as reps: {message}",
     "absent": "no person in {seconds:.1f} s of the input",
     "crowded": "more than one person in view for {seconds:.1f} s: followed the one exercising",

@@ -53,6 +53,7 @@ class RepCounter:
         self._last_rest_s: float | None = None
         self._excursion: _Excursion | None = None
         self._last: tuple[float, float] | None = None  # the last countable frame's time and value
+        self._under_way: _Excursion | None = None  # a movement past enter seen before counting began
 
     @property
     def rising(self) -> bool:
@@ -96,6 +97,23 @@ class RepCounter:
         rep.extreme = self._further(rep.extreme, value)
         if rest:
             self._complete(t, view, out)
+
+    def before_start(self, t: float, value: float) -> None:
+        """A frame before counting began (the start gate shut): a movement already past ``enter`` is noted,
+        to be reported rather than silently lost."""
+        rs = self.spec.reps
+        assert rs is not None
+        past = value >= rs.enter if self.rising else value <= rs.enter
+        if past and self._under_way is None:
+            self._under_way = _Excursion(t, value)
+        elif past and self._under_way is not None:
+            self._under_way.extreme = self._further(self._under_way.extreme, value)
+
+    def started(self, t: float, out: list[ev.Event]) -> None:
+        """Counting began: report a movement seen before it (one already past ``enter`` when first seen)."""
+        if self._under_way is not None:
+            early, self._under_way = self._under_way, None
+            self._record(Reason.UNDER_WAY, t, early.start_s, out, reached=early.extreme)
 
     def finish(self, view: ViewTracker, out: list[ev.Event]) -> None:
         """The input ended. A rep on its way back that is already past ``enter`` is complete (only the
