@@ -284,7 +284,8 @@ class _Baseline:
         self._sorted: list[float] = []
 
     def relative(self, value: float, t_s: float) -> float:
-        """``value`` against the history before it (see MetricSpec.baseline); NaN until BASELINE_MIN_VALUES values, or BASELINE_MIN_S of them, are known."""
+        """``value`` against the history before it (see MetricSpec.baseline); NaN until BASELINE_MIN_VALUES
+        values, or values spanning BASELINE_MIN_S, are known."""
         return self.relative_many([value], [t_s])[0]
 
     def relative_many(self, values: list[float], times: list[float], keep: list[bool] | None = None) -> list[float]:
@@ -303,7 +304,7 @@ class _Baseline:
                 del ordered[bisect_left(ordered, popleft_v())]
             size = len(ordered)
             if size == 1 and t_s - window_t[0] >= BASELINE_MIN_S:
-                base = ordered[0]
+                base = ordered[0]  # (the interpolation below needs two values)
             elif size >= BASELINE_MIN_VALUES or (size and t_s - window_t[0] >= BASELINE_MIN_S):
                 # np.percentile(ordered, q * 100) as numpy computes it (linear method), to the bit.
                 index = (size - 1) * q

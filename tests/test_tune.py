@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import queue
 import re
-import select
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -230,16 +231,19 @@ def test_tune_watch_reevaluates_on_save_and_keeps_the_last_good_result(recorded,
     spec = _edited_bridge(tmp_path)
     proc = subprocess.Popen([sys.executable, "-m", "posecheck", "tune", str(out), "--spec", str(spec), "--watch", "-q",
                              "--out", str(tmp_path / "t")], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    # A thread reads the output, so a line that never comes fails the test after 60 s instead of hanging it.
+    output: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [output.put(line) for line in proc.stdout], daemon=True).start()
     try:
         lines: list[str] = []
 
         def wait_for(fragment: str) -> None:
             deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                # Wait for output at most until the deadline: a missing line fails, it does not hang.
-                if not select.select([proc.stdout], [], [], max(deadline - time.monotonic(), 0))[0]:
+            while (left := deadline - time.monotonic()) > 0:
+                try:
+                    line = output.get(timeout=left)
+                except queue.Empty:
                     break
-                line = proc.stdout.readline()
                 lines.append(line)
                 if fragment in line:
                     return

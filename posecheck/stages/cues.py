@@ -13,9 +13,9 @@ class CuePacer:
 
     A cue that arrives while another is shown waits (only the latest waits: no backlog) and is shown
     when the screen is free, unless it is older than its own ``show_s`` by then. The same text is not
-    shown again within ``cooldown_s`` (the evaluator already paces each check; this also covers
-    different checks that give the same advice). ``update`` returns the events with Cue events replaced
-    by the cues to show now.
+    shown again within ``cooldown_s`` (so one check repeating itself, or two checks giving the same
+    advice, is said once). The evaluator's last stage: analyze, live and tune all see the cues it lets
+    through. ``update`` returns the events with Cue events replaced by the cues to show now.
     """
 
     def __init__(self, cues: CueSpec) -> None:
