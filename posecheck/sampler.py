@@ -274,6 +274,19 @@ class SideChooser:
         )[0]
 
 
+def _world_joints(spec: ExerciseSpec) -> np.ndarray:
+    """The landmark indices the spec's world-space metrics read (on either side; midpoints by their ends)."""
+    out: set[int] = set()
+    for ms in spec.metrics.values():
+        if ms.space != "world":
+            continue
+        for name in ms.points:
+            for side in SIDES:
+                resolved = name.replace("{side}", side).replace("{other}", OTHER_SIDE[side])
+                out.update(INDEX[n] for n in MIDPOINTS.get(resolved, (resolved,)) if n in INDEX)
+    return np.array(sorted(out), int)
+
+
 class _Baseline:
     """A metric's recent finite values (the last BASELINE_WINDOW_S), kept sorted for the percentile."""
 
@@ -344,6 +357,7 @@ class Sampler:
         self._world_filter = (
             OneEuroFilter(sm.min_cutoff, sm.beta, sm.d_cutoff) if sm.method == "one_euro" and self._uses_world else None
         )
+        self._world_joints = _world_joints(spec)  # only these are smoothed: the filter is a third of the cost
         self._sides = SideChooser(spec.side.choose, spec.side.switch_after_s)
         self._bones = np.zeros((0, len(_BONES)))  # the last _BONE_HISTORY frames' lengths, NaN where jumped
         self._bone_frames = 0  # frames seen
@@ -501,9 +515,11 @@ class Sampler:
         is no world pose, smoothed like the pixels."""
         if world is None:  # the filter still sees these frames, so its timing is the same frame by frame
             world, has_world = np.full((len(raw), raw.shape[1], 3), np.nan), np.zeros(len(raw), bool)
-        w = np.where(has_world[:, None, None] & ~np.isnan(raw[..., :1]), world, np.nan).astype(float)
+        joints = self._world_joints
+        w = np.full(world.shape, np.nan)
+        w[:, joints] = np.where(has_world[:, None, None] & ~np.isnan(raw[:, joints, :1]), world[:, joints], np.nan)
         if self._world_filter is not None:
-            w = self._world_filter.filter_track(w, t_s, restart)
+            w[:, joints] = self._world_filter.filter_track(w[:, joints], t_s, restart)
         return extend_with_midpoints(w)
 
     def _column(
