@@ -49,7 +49,7 @@ class Evaluator:
         self.timer = HoldTimer(spec) if spec.hold and spec.kind == "hold" else None
         self.cues = CuePacer(spec.cues)
         self._last_t: float | None = None
-        self._view_counted = True
+        self._views = self._view_ranges()
         self._not_counted_view_s = 0.0
         self._blocked_since: float | None = None
         self._blocked_notice = False
@@ -69,6 +69,12 @@ class Evaluator:
         if self.counter is not None:
             self.counter.spec = spec  # it reads its thresholds from the spec on every frame
         self.cues.cues = spec.cues
+        self._views = self._view_ranges()
+
+    def _view_ranges(self) -> list[Range]:
+        """Every camera-view range the spec declares (the rep metric's, each check's), without repeats."""
+        rep = [self.spec.reps.views] if self.spec.reps is not None else []
+        return list(dict.fromkeys([*rep, *(c.views for c in self.spec.checks.values())]))
 
     @property
     def ready(self) -> bool:
@@ -190,8 +196,7 @@ class Evaluator:
 
     def _notice_view(self, t: float, out: list[ev.Event]) -> None:
         """A ViewWarning once the view has kept something from working for the view's grace; ViewOk after."""
-        labels, views = self._blocked()
-        if not labels:
+        if all(self.view.allows(views) for views in self._views):
             self._blocked_since = None
             if self._blocked_notice:
                 self._blocked_notice = False
@@ -200,6 +205,7 @@ class Evaluator:
         self._blocked_since = self._blocked_since if self._blocked_since is not None else t
         if not self._blocked_notice and t - self._blocked_since >= self.spec.view.grace_s:
             self._blocked_notice = True
+            labels, views = self._blocked()
             words = say("view_notice", labels=", ".join(labels), where=where(self.view.deg),
                         advice=advice(views[0], self.spec.view.hint))  # fmt: skip
             out.append(ev.ViewWarning(t, words))
@@ -214,6 +220,8 @@ class Evaluator:
             out.append(say("crowded", seconds=presence.crowded_s))
         if self.gate is not None and not self.gate.ever_opened and self.gate.why():
             out.append(say("never_started", why=self.gate.why()))
+        if self.timer is not None and self.timer.why_none():
+            out.append(say("no_hold", why=self.timer.why_none()))
         if self.counter is not None:
             by_reason: dict[Reason, list[ev.RepRejected]] = {}
             for r in self.counter.rejected:

@@ -274,16 +274,14 @@ class SideChooser:
         )[0]
 
 
-def _world_joints(spec: ExerciseSpec) -> np.ndarray:
-    """The landmark indices the spec's world-space metrics read (on either side; midpoints by their ends)."""
+def _world_joints(metrics: dict[str, _CompiledMetric]) -> np.ndarray:
+    """The landmarks the world-space metrics read, on either side (a midpoint by its two ends)."""
     out: set[int] = set()
-    for ms in spec.metrics.values():
-        if ms.space != "world":
-            continue
-        for name in ms.points:
-            for side in SIDES:
-                resolved = name.replace("{side}", side).replace("{other}", OTHER_SIDE[side])
-                out.update(INDEX[n] for n in MIDPOINTS.get(resolved, (resolved,)) if n in INDEX)
+    for metric in metrics.values():
+        if metric.spec.space == "world":
+            for points, _, _ in metric.by_side.values():
+                for i in points[points >= 0]:
+                    out.update(_MID_PAIRS[i - COUNT] if i >= COUNT else (int(i),))
     return np.array(sorted(out), int)
 
 
@@ -357,7 +355,7 @@ class Sampler:
         self._world_filter = (
             OneEuroFilter(sm.min_cutoff, sm.beta, sm.d_cutoff) if sm.method == "one_euro" and self._uses_world else None
         )
-        self._world_joints = _world_joints(spec)  # only these are smoothed: the filter is a third of the cost
+        self._world_joints = _world_joints(self._metrics)  # only these are smoothed: the filter is a third of the cost
         self._sides = SideChooser(spec.side.choose, spec.side.switch_after_s)
         self._bones = np.zeros((0, len(_BONES)))  # the last _BONE_HISTORY frames' lengths, NaN where jumped
         self._bone_frames = 0  # frames seen

@@ -344,3 +344,15 @@ def test_a_rep_already_under_way_when_first_seen_is_reported(bridge_spec):
         "1 movement not counted as reps: it was already under way when first seen (a rep is counted from the "
         "starting position)",
     )
+
+
+def test_no_hold_found_says_what_kept_the_body_out_of_position():
+    spec = find_spec("hip_flexor_stretch")
+    n = 30 * 5
+    seq = samples({"front_knee": np.full(n, 170.0), "back_knee": np.full(n, 95.0), "torso": np.zeros(n),
+                   "back_thigh": np.full(n, 15.0)})  # fmt: skip
+    evaluator, _ = run(spec, seq)
+    assert evaluator.summary.holds == ()
+    assert evaluator.summary.warnings == (
+        "no hold found: the front knee was never in 55 deg-130 deg (it read 170 deg to 170 deg mostly)",
+    )

@@ -3,7 +3,6 @@ fails."""
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -14,6 +13,7 @@ from ..sampler import Sample
 from ..spec.schema import ExerciseSpec
 from .checks import Faulted
 from .messages import say
+from .position import Position
 
 
 @dataclass
@@ -30,6 +30,8 @@ class HoldTimer:
     """``update`` starts and ends holds frame by frame; ``tick`` times each frame in position."""
 
     def __init__(self, spec: ExerciseSpec) -> None:
+        assert spec.hold is not None
+        self.position = Position(spec, spec.hold.position)
         self.swap_spec(spec)
         self.holds: list[ev.HoldRecord] = []
         self.hold: HoldInProgress | None = None
@@ -38,15 +40,14 @@ class HoldTimer:
         """Use ``spec``'s position ranges from the next frame."""
         assert spec.hold is not None
         self.spec = spec
-        self.position = [(name, lo, hi) for name, (lo, hi) in spec.hold.position.items()]
+        self.position.set_ranges(spec, spec.hold.position)
 
     def in_position(self, sample: Sample) -> bool:
-        values = sample.values
-        for name, lo, hi in self.position:
-            v = values.get(name, np.nan)
-            if not (math.isfinite(v) and lo <= v <= hi):
-                return False
-        return True
+        return self.position.miss(sample.values) is None
+
+    def why_none(self) -> str:
+        """Why no hold was found ('' when one was, or nothing was seen)."""
+        return "" if self.holds or self.hold is not None else self.position.why()
 
     def update(self, sample: Sample, t: float, in_position: bool, out: list[ev.Event]) -> HoldInProgress | None:
         """Start or end the hold for this frame; return the hold the frame belongs to (None if none)."""

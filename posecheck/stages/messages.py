@@ -57,6 +57,8 @@ MESSAGES: dict[str, str] = {
     "out_of_range": "the {label} was never in {lo}-{hi} (it read {seen})",
     "unmeasured": "the {label} could not be measured",
     "not_at_rest": "the {label} was never at rest ({rest}) in the starting position",
+    "outside": "the {label} read {value}; the position needs {lo}-{hi}",
+    "no_hold": "no hold found: {why}",
     "not_counted_view": "reps not counted for {seconds:.1f} s: the camera {where}; {advice}",
     "not_judged": "{labels} not judged for {seconds:.1f} s: the camera {where}; {advice}",
     "view_notice": "{labels} not judged from here: the camera {where}; {advice}",
