@@ -46,7 +46,13 @@ ANGLE_TOLERANCE_DEG = 1.0
 
 
 def synthetic_clips(folders: list[Path]) -> list[Path]:
-    return sorted(p for folder in folders for p in folder.glob("*.mp4") if p.with_suffix(".truth.json").is_file())
+    """The exercise clips of ``folders``: videos whose truth names an exercise (not the desk or sleep footage)."""
+
+    def is_exercise(video: Path) -> bool:
+        truth = video.with_suffix(".truth.json")
+        return truth.is_file() and "exercise" in json.loads(truth.read_text(encoding="utf-8"))
+
+    return sorted(p for folder in folders for p in folder.glob("*.mp4") if is_exercise(p))
 
 
 def real_clips() -> list[tuple[Path, str, int, str]]:

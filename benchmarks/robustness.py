@@ -108,11 +108,29 @@ FAULTS: tuple[FaultRow, ...] = (
     # Forward lean only: leaning back is the spec's other check (hips_back), with no criteria number.
     FaultRow("hip_flexor_stretch", "torso_lean", ">", 10.0, (0.0, 30.0), 3.0,
              f"{CRITERIA} (Half-kneeling hip flexor): 'torso within ~10 deg of vertical'"),
+    FaultRow("butterfly_stretch", "torso_lean", ">", 15.0, (0.0, 40.0), 5.0,
+             f"{CRITERIA} (Butterfly): 'torso upright within ~15 deg of vertical'"),
+    # No number in the criteria ('heels near the body'): heels more than 0.9 thigh lengths ahead of the hips.
+    FaultRow("butterfly_stretch", "heels_far", ">", 0.9, (0.4, 1.4), 0.12,
+             f"{CRITERIA} (Butterfly): 'heels near the body' (0.9 thigh lengths is ours)"),
+    FaultRow("pigeon_stretch", "back_knee_bent", "<", 150.0, (105.0, 178.0), 6.0,
+             f"{CRITERIA} (Pigeon): 'back leg long (hip-knee-ankle >= 150 deg, guess)'"),
+    # No number in the criteria ('hips down'): the back thigh more than 20 deg below level holds the hips up.
+    FaultRow("pigeon_stretch", "hips_high", ">", 20.0, (5.0, 40.0), 4.0,
+             f"{CRITERIA} (Pigeon): 'hips down' (20 deg of back thigh slope is ours)"),
+    FaultRow("pigeon_stretch", "hips_uneven", ">", 8.0, (0.0, 20.0), 3.0,
+             f"{CRITERIA} (Pigeon): 'hips level in a front view (hip-line tilt < ~8 deg, guess)'"),
+    FaultRow("hip_90_90", "torso_lean", ">", 15.0, (0.0, 40.0), 5.0,
+             f"{CRITERIA} (90/90): 'torso upright' (15 deg as for the butterfly)"),
+    # "Near 90" with a widened tolerance: a back knee opened past 135 deg (90 + 45) is the fault.
+    FaultRow("hip_90_90", "back_knee", ">", 135.0, (80.0, 170.0), 10.0,
+             f"{CRITERIA} (90/90): 'both hips and knees at 90 deg ... widen the tolerance' (+-45 deg is ours)"),
 )
-SUITE_EXERCISES = ("glute_bridge", "lunge", "clamshell", "hip_flexor_stretch")
+SUITE_EXERCISES = ("glute_bridge", "lunge", "clamshell", "hip_flexor_stretch", "butterfly_stretch",
+                   "pigeon_stretch", "hip_90_90")
 #: Seed set -> first seed; a clip's seed is first + 100 * exercise index + i, so the sets never meet.
 SEED_SETS = {"tune": 10_000, "held": 20_000}
-PER_EXERCISE = 13  # per seed set: 4 exercises x 13 x 2 sets = 104 clips
+PER_EXERCISE = 13  # per seed set: 7 exercises x 13 x 2 sets = 182 clips
 DEFAULT_FPS = 15
 SUITE_VERSION = 1  # bump when the draw below changes (it changes every description, hence every cache key)
 REP_COUNTS = (2, 3, 4, 5, 6)
@@ -412,7 +430,7 @@ def ci_subset(fps: int = DEFAULT_FPS) -> list[tuple[str, str, int]]:
     pick(lambda d: d["exercise"] == "hip_flexor_stretch")
     if not any(d.get("rest_s") == 0 for d in picked):
         pick(lambda d: d.get("rest_s") == 0 and d["exercise"] in ("lunge", "glute_bridge"))
-    pick(lambda d: d["exercise"] != "hip_flexor_stretch" and bool(d.get("start_phase") or d.get("exits")))
+    pick(lambda d: EXERCISES[d["exercise"]].kind == "reps" and bool(d.get("start_phase") or d.get("exits")))
     return [("tune", d["exercise"], d["seed"]) for d in picked]
 
 
@@ -549,6 +567,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--subset", choices=["ci"], help="ci: about six short clips of the tune seeds")
     parser.add_argument("--per-exercise", type=int, default=PER_EXERCISE, help="clips per exercise per seed set")
     parser.add_argument("--only", type=int, action="append", default=[], help="only the clip of this seed")
+    parser.add_argument("--exercise", action="append", default=[], choices=SUITE_EXERCISES,
+                        help="only the clips of this exercise (repeatable)")
     parser.add_argument("--work", type=Path, default=None, help="render and analysis cache (default "
                         "~/.cache/posecheck/suite)")
     parser.add_argument("--spec-dir", type=Path, help="score with the spec files of this folder")
@@ -569,6 +589,8 @@ def main(argv: list[str] | None = None) -> int:
         plan = [p for p in plan if p[2] in args.only]
         if not plan:
             parser.error(f"no clip of the chosen seeds has seed {args.only}")
+    if args.exercise:
+        plan = [p for p in plan if p[1] in args.exercise]
     work = args.work or default_work()
     start = time.perf_counter()
     results = run_suite(plan, work, args.spec_dir, args.fps)
@@ -594,8 +616,9 @@ def main(argv: list[str] | None = None) -> int:
 
     baseline = json.loads(BASELINE_JSON.read_text()) if BASELINE_JSON.is_file() else {}
     if args.write_baseline:
-        if args.only or args.spec_dir or args.per_exercise != PER_EXERCISE or args.fps != DEFAULT_FPS:
-            parser.error("--write-baseline stores the default suite only (no --only, --spec-dir, --per-exercise, --fps)")
+        if args.only or args.exercise or args.spec_dir or args.per_exercise != PER_EXERCISE or args.fps != DEFAULT_FPS:
+            parser.error("--write-baseline stores the default suite only (no --only, --exercise, --spec-dir, "
+                         "--per-exercise, --fps)")
         for name, sec in sections.items():
             baseline[name] = {"rows": sec["rows"], "generator_version": GENERATOR_VERSION,
                               "suite_version": SUITE_VERSION}

@@ -66,6 +66,11 @@ def say_notes(notes: tuple[str, ...] | list[str]) -> None:
         print(f"posecheck: note: {note}", file=sys.stderr)
 
 
+def say_error(exc: PosecheckError) -> None:
+    """The one line a user error is said in (on stderr)."""
+    print(f"posecheck: error: {exc}", file=sys.stderr)
+
+
 def _cmd_analyze(args: argparse.Namespace) -> int:
     from .pipeline import analyze
     from .sinks.terminal import format_summary
@@ -92,7 +97,8 @@ def _cmd_specs(args: argparse.Namespace) -> int:
     for spec in list_specs(folder):
         aliases = f" (also: {', '.join(spec.aliases)})" if spec.aliases else ""
         side = ", per side" if spec.side.per_side else ""
-        print(f"{spec.id:20s} {spec.name}: {spec.kind}{side}, {spec.view.expect} view{aliases}")
+        article = f"  [the article's \"{spec.article}\"]" if spec.article else ""
+        print(f"{spec.id:20s} {spec.name}: {spec.kind}{side}, {spec.view.expect} view{aliases}{article}")
         print(f"{'':20s} {spec.path}")
     return 0
 
@@ -129,6 +135,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_live_parser(sub)
 
+    from .sleep.cli import add_sleep_parser
+
+    add_sleep_parser(sub)
+
+    from .desk.cli import add_desk_parser
+
+    add_desk_parser(sub)
+
     p = sub.add_parser("specs", help="list the shipped exercise specs", description="List exercise specs.")
     p.add_argument("--folder", help="list the specs in this folder instead")
     p.add_argument("--schema", action="store_true", help="print the JSON Schema of spec files")
@@ -142,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except PosecheckError as exc:
-        print(f"posecheck: error: {exc}", file=sys.stderr)
+        say_error(exc)
         return exc.exit_code
     except KeyboardInterrupt:
         print("posecheck: interrupted; results so far were kept", file=sys.stderr)

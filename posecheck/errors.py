@@ -65,6 +65,8 @@ OUTPUT_HINTS: dict[str, str] = {
     "EDQUOT": "the disk quota is used up; free some space or choose another --out",
     "EACCES": "no permission; choose another --out",
     "EROFS": "the file system is read-only; choose another --out",
+    "ENOTDIR": "part of the path is a file, not a folder; choose another --out",
+    "EEXIST": "a file of that name is in the way; choose another --out",
 }
 
 

@@ -35,6 +35,8 @@ class HoldRecord:
     end_s: float
     good_form_s: float
     faults: tuple[str, ...]
+    #: Each ``[hold] measure`` metric at the hold's start and at its end (None where never measured).
+    measures: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -109,6 +109,24 @@ def view_angle(world_m: np.ndarray) -> np.ndarray:
     return (tilt_out_of_image("left_shoulder", "right_shoulder") + tilt_out_of_image("left_hip", "right_hip")) / 2
 
 
+def ankles_ahead(world_m: np.ndarray) -> np.ndarray:
+    """How far the left ankle is ahead of the right along the torso's facing direction, in metres, from
+    (..., 33, 3) world landmarks (camera axes): > 0 when the left leg is in front. Any camera view.
+
+    The facing direction is the normal of the torso: left-right hip axis x (shoulders - hips)."""
+    w = world_m
+
+    def mid(a: str, b: str) -> np.ndarray:
+        return (w[..., INDEX[a], :] + w[..., INDEX[b], :]) / 2
+
+    across = w[..., INDEX["left_hip"], :] - w[..., INDEX["right_hip"], :]
+    up = mid("left_shoulder", "right_shoulder") - mid("left_hip", "right_hip")
+    forward = np.cross(across, up)
+    forward /= np.linalg.norm(forward, axis=-1, keepdims=True) + _EPS
+    gap = w[..., INDEX["left_ankle"], :] - w[..., INDEX["right_ankle"], :]
+    return np.sum(gap * forward, axis=-1)
+
+
 def view_from_width(width: np.ndarray, side_max: float, front_min: float) -> np.ndarray:
     """The view in degrees from :func:`width_ratio` alone (no world landmarks): 90 at or below
     ``side_max``, 0 at or above ``front_min``, linear between. Coarse: use :func:`view_angle` when possible."""

@@ -166,6 +166,9 @@ class _CompiledMetric:
                 return m.angle_3d(w[:, 0], w[:, 1], w[:, 2])
             if s.kind == "line_angle":
                 return m.line_angle_3d(w[:, 0], w[:, 1], w[:, 2], s.positive)
+            if s.kind == "distance_ratio":
+                q = world[:, per]
+                return m.distance_ratio(w[:, 0], w[:, 1], q[:, 0], q[:, 1])
             return m.tilt_3d(w[:, 0], w[:, 1])
         p = pts[:, points]
         if s.kind == "angle":
@@ -189,9 +192,10 @@ class _CompiledMetric:
 class SideChooser:
     """Chooses the body side the metrics use, switching only after the other side wins for a while."""
 
-    def __init__(self, rule: str, switch_after_s: float) -> None:
+    def __init__(self, rule: str, switch_after_s: float, space: str = "image") -> None:
         self.rule = rule
         self.switch_after_s = switch_after_s
+        self.space = space
         self.side: str | None = rule if rule in SIDES else None
         self._challenger_since: float | None = None
 
@@ -227,8 +231,25 @@ class SideChooser:
             xl, xr = px[:, INDEX["left_ankle"], 0], px[:, INDEX["right_ankle"], 0]
             known = (facing != 0) & np.isfinite(xl) & np.isfinite(xr)
             front_left = (xl - xr) * facing > 0
+            if self.space == "world" and world_m is not None:
+                # Frames with world landmarks: which ankle is ahead along the torso's facing, in any view.
+                ahead = m.ankles_ahead(world_m)
+                known = np.where(has_world, np.isfinite(ahead), known)
+                front_left = np.where(has_world, ahead > 0, front_left)
             chosen_left = front_left if self.rule == "front_leg" else ~front_left
             return names[np.where(known, np.where(chosen_left, 1, 2), 0)].tolist()
+        if self.rule == "bent_leg":
+            bend = {}
+            for s in SIDES:
+                joints = [INDEX[f"{s}_{j}"] for j in ("hip", "knee", "ankle")]
+                if world_m is not None:
+                    w = world_m[:, joints]
+                    flat = m.angle(*(px[:, j] for j in joints))
+                    bend[s] = np.where(has_world, m.angle_3d(w[:, 0], w[:, 1], w[:, 2]), flat)
+                else:
+                    bend[s] = m.angle(*(px[:, j] for j in joints))
+            known = np.isfinite(bend["left"]) & np.isfinite(bend["right"])
+            return names[np.where(known, np.where(bend["left"] < bend["right"], 1, 2), 0)].tolist()
         if self.rule == "top_leg":
             yl, yr = px[:, INDEX["left_hip"], 1], px[:, INDEX["right_hip"], 1]
             known = np.isfinite(yl) & np.isfinite(yr)
@@ -279,8 +300,9 @@ def _world_joints(metrics: dict[str, _CompiledMetric]) -> np.ndarray:
     out: set[int] = set()
     for metric in metrics.values():
         if metric.spec.space == "world":
-            for points, _, _ in metric.by_side.values():
-                for i in points[points >= 0]:
+            for points, per, _ in metric.by_side.values():
+                used = np.concatenate([points, per])
+                for i in used[used >= 0]:
                     out.update(_MID_PAIRS[i - COUNT] if i >= COUNT else (int(i),))
     return np.array(sorted(out), int)
 
@@ -356,7 +378,7 @@ class Sampler:
             OneEuroFilter(sm.min_cutoff, sm.beta, sm.d_cutoff) if sm.method == "one_euro" and self._uses_world else None
         )
         self._world_joints = _world_joints(self._metrics)  # only these are smoothed: the filter is a third of the cost
-        self._sides = SideChooser(spec.side.choose, spec.side.switch_after_s)
+        self._sides = SideChooser(spec.side.choose, spec.side.switch_after_s, spec.side.space)
         self._bones = np.zeros((0, len(_BONES)))  # the last _BONE_HISTORY frames' lengths, NaN where jumped
         self._bone_frames = 0  # frames seen
         self._bone_median: np.ndarray | None = None
@@ -365,7 +387,9 @@ class Sampler:
 
     def force_side(self, side: str | None) -> None:
         """Measure ``side`` ('left'/'right') whatever the spec's rule says; None goes back to the rule."""
-        self._sides = SideChooser(side if side is not None else self.spec.side.choose, self.spec.side.switch_after_s)
+        self._sides = SideChooser(
+            side if side is not None else self.spec.side.choose, self.spec.side.switch_after_s, self.spec.side.space
+        )
 
     def update(self, pose: Pose | None, timestamp_ms: float, people_in_view: int = 0) -> Sample:
         """Measure one frame; ``pose`` is None when nobody is followed. The Sample keeps the pose."""

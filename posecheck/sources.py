@@ -224,6 +224,7 @@ class VideoFileSource(FrameSource):
                 "codec this OpenCV cannot decode; re-export it as MP4 (H.264) or WebM"
             )
         self._peeked: Frame | None = first
+        self._at: Frame | None = None  # the frame frame_at() last gave
         rotation = int(cap.get(cv2.CAP_PROP_ORIENTATION_META)) % 360
         self.info = VideoInfo(
             source=str(self.path),
@@ -238,6 +239,11 @@ class VideoFileSource(FrameSource):
         ok, image = self._cap.read()
         if not ok or image is None:
             return None
+        index = self._index
+        return Frame(index, self._stamp(), image)
+
+    def _stamp(self) -> float:
+        """The timestamp (ms) of the frame just read or grabbed, as the class describes; counts it."""
         ts = self._cap.get(cv2.CAP_PROP_POS_MSEC)
         interval = 1000.0 / self._fps
         if not math.isfinite(ts) or (self._index > 0 and ts <= 0.0):
@@ -245,10 +251,40 @@ class VideoFileSource(FrameSource):
             ts = self._index * interval
         if self._last_ts is not None and ts <= self._last_ts:
             ts = self._last_ts + interval
-        frame = Frame(self._index, float(ts), image)
         self._index += 1
-        self._last_ts = frame.timestamp_ms
-        return frame
+        self._last_ts = float(ts)
+        return self._last_ts
+
+    def frame_at(self, t_s: float) -> Frame | None:
+        """The frame nearest ``t_s`` seconds into the file, or None after its last frame.
+
+        Reads forward only: the frames before it are grabbed (no colour conversion) and only the one
+        returned is converted; the next frame is taken to come one nominal interval after the current
+        one, and frame times are the container's (see the class). Asking again for a time nearer the
+        current frame than the next returns the same frame; an earlier time never goes back. Raises
+        :class:`SourceError` when the file ends well before the frame count its container announces
+        (truncated) or the chosen frame cannot be decoded. Use this or iteration on a source, not both.
+        """
+        if self._peeked is not None:
+            self._at, self._peeked = self._peeked, None
+        interval = 1000.0 / self._fps
+        grabbed = False
+        with quiet_stderr():  # FFmpeg's complaints about a damaged file; the SourceError says it in one line
+            while t_s * 1000.0 >= (self._last_ts or 0.0) + interval / 2:
+                if not self._cap.grab():
+                    self._check_complete()
+                    return None
+                self._stamp()
+                grabbed = True
+            if grabbed:
+                ok, image = self._cap.retrieve()
+                if not ok or image is None:
+                    raise SourceError(
+                        f"{self.path}: frame {self._index - 1} (about {t_s:.1f} s) cannot be decoded; the "
+                        "file is damaged there; copy or export it again"
+                    )
+                self._at = Frame(self._index - 1, self._last_ts or 0.0, image)
+        return self._at
 
     def _next(self) -> Frame | None:
         if self._peeked is not None:
@@ -384,6 +420,34 @@ class ImageFolderSource(FrameSource):
             return None
         frame = self._load(self._index)
         self._index += 1
+        return frame
+
+
+class ImageFileSource(FrameSource):
+    """One still image (a photo) as a source of one frame at time 0.
+
+    Raises :class:`SourceError` when the file is missing, empty or cannot be decoded as an image.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        super().__init__()
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise SourceError(f"{self.path}: no such file; check the path")
+        if self.path.stat().st_size == 0:
+            raise SourceError(f"{self.path}: the file is empty (0 bytes); take or copy the photo again")
+        image = cv2.imread(str(self.path), cv2.IMREAD_COLOR)
+        if image is None:
+            raise SourceError(
+                f"{self.path}: cannot be read as an image (damaged, or not really {self.path.suffix or 'an image'}); "
+                f"expected {', '.join(IMAGE_EXTENSIONS)}; save or export the photo again"
+            )
+        self._frame: Frame | None = Frame(0, 0.0, image)
+        self.info = VideoInfo(source=str(self.path), width=image.shape[1], height=image.shape[0], fps=DEFAULT_FPS,
+                              frame_count=1)
+
+    def _next(self) -> Frame | None:
+        frame, self._frame = self._frame, None
         return frame
 
 
@@ -556,10 +620,13 @@ def open_source(
     *,
     realtime: bool = False,
     fps: float = DEFAULT_FPS,
+    photos: bool = False,
 ) -> FrameSource:
     """Open a camera (int or digit string), an image folder (directory) or a video file.
 
     ``fps`` is the nominal frame rate of an image folder (and of a video whose container states none).
+    ``photos=True`` opens a single image file as a one-frame :class:`ImageFileSource` (for callers that
+    judge a still, such as ``posecheck sleep``; rep counting needs movement, so by default it is refused).
     ``realtime=True`` paces a file or folder like a camera (see :class:`RealtimeSource`); cameras are
     always live. Returns an unstarted :class:`FrameSource`; use it as a context manager.
     Raises :class:`SourceError` for an invalid target and :class:`CameraError` for a camera that
@@ -578,6 +645,8 @@ def open_source(
     source: FrameSource
     if path.is_dir():
         source = ImageFolderSource(path, fps=fps)
+    elif photos and path.suffix.lower() in IMAGE_EXTENSIONS:
+        source = ImageFileSource(path)
     else:
         source = VideoFileSource(path, fps=fps)
     return RealtimeSource(source) if realtime else source

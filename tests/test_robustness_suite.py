@@ -149,7 +149,9 @@ def test_the_ci_subset_is_small_and_has_the_asked_for_clips():
     tune = {s for _, s in robustness.seeds("tune")}
     assert 5 <= len(plan) <= 6 and all(s in tune for _, _, s in plan)
     by_ex = [d["exercise"] for d in descs]
-    assert set(by_ex) == set(robustness.SUITE_EXERCISES) and max(map(by_ex.count, set(by_ex))) <= 2
+    # The floor stretches are gated by their sample clips (tests/test_accuracy_gate.py), not here.
+    assert set(by_ex) == {"glute_bridge", "lunge", "clamshell", "hip_flexor_stretch"}
+    assert max(map(by_ex.count, set(by_ex))) <= 2
     assert any(d["exercise"] == "lunge" and abs(d["camera"]["yaw_deg"] - 45) <= 10 for d in descs)
     assert any(d["exercise"] == "glute_bridge" and d["lead_in_s"] == 0 for d in descs)
     assert any(d.get("rest_s") == 0 for d in descs)

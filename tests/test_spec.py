@@ -286,7 +286,7 @@ def test_shown_survives_deep_data():
         ("hip flexr", "did you mean 'hip flexor' (hip_flexor_stretch)?"),
         ("lunges!", "did you mean 'lunges' (lunge)?"),
         ("clamshel", "did you mean 'clamshell'?"),
-        ("x" * 1_000_000, "unknown exercise '" + "x" * 60 + "…' (1000000 characters) Known: clamshell,"),
+        ("x" * 1_000_000, "unknown exercise '" + "x" * 60 + "…' (1000000 characters) Known: butterfly_stretch, clamshell,"),
     ],
     ids=["alias", "alias_with_space", "alias_typo", "id", "1mb"],
 )
@@ -307,9 +307,10 @@ def test_unknown_exercise_suggests_ids_names_and_aliases(name, message):
          "'position' in [reps] names unknown metric 'hip_lin'; did you mean 'hip_line'?"),
         ("exit = 140.0", "exit = 140.0\nposition = { hip_line = [9.0, 1.0] }",
          "[reps] 'position.hip_line' is [9.0, 1.0]; expected [min, max] with min below max"),
-        ('positive = "up"', 'positive = "up"\nspace = "world"\n[metrics.gap]\nkind = "distance_ratio"\n'
-         'points = ["left_ankle", "right_ankle"]\nper = ["left_hip", "left_knee"]\nspace = "world"',
-         "[metrics.gap] space = 'world' works for kinds angle, line_angle and unsigned tilt, not 'distance_ratio'"),
+        ('positive = "up"', 'positive = "up"\nspace = "world"\n[metrics.gap]\nkind = "height"\n'
+         'points = ["left_ankle"]\nfloor = ["left_heel"]\nper = ["left_hip", "left_knee"]\nspace = "world"',
+         "[metrics.gap] space = 'world' works for kinds angle, line_angle, distance_ratio and unsigned tilt, "
+         "not 'height'"),
         ('positive = "up"', 'positive = "up"\nspace = "mars"', "'space' in [metrics.hip_line] is 'mars'"),
     ],
 )

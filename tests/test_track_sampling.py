@@ -43,7 +43,7 @@ SPECS = {p.stem: load_spec(p) for p in sorted((ROOT / "exercise_specs").glob("*.
 CLIPS = sorted((ROOT / "sample_videos").glob("*.truth.npz"))
 BONES = np.array([[INDEX[a], INDEX[b]] for a, b in LIMB_BONES])
 MID_PAIRS = np.array([[INDEX[a], INDEX[b]] for a, b in MIDPOINTS.values()])
-SIDE_RULES = ("auto", "left", "right", "front_leg", "back_leg", "top_leg", "none")
+SIDE_RULES = ("auto", "left", "right", "front_leg", "back_leg", "top_leg", "bent_leg", "none")
 
 _BASE = settings(
     max_examples=25,
@@ -240,11 +240,26 @@ class ReferenceSampler:
                 return "left" if z["left"] < z["right"] else "right"
             v = {s: pose.visibility[[INDEX[f"{s}_hip"], INDEX[f"{s}_knee"]]].mean() for s in SIDES}
             return "left" if v["left"] >= v["right"] else "right"
+        if rule == "bent_leg":
+            bend = {}
+            for s in SIDES:
+                j = [INDEX[f"{s}_{k}"] for k in ("hip", "knee", "ankle")]
+                w = None if pose.world_m is None else pose.world_m[j]
+                bend[s] = float(m.angle(px[j[0]], px[j[1]], px[j[2]]) if w is None else m.angle_3d(w[0], w[1], w[2]))
+            if not np.isfinite(list(bend.values())).all():
+                return None
+            return "left" if bend["left"] < bend["right"] else "right"
         xl, xr = px[INDEX["left_ankle"], 0], px[INDEX["right_ankle"], 0]
         if rule in ("front_leg", "back_leg"):
-            if facing == 0 or not np.isfinite([xl, xr]).all():
+            if self.spec.side.space == "world" and pose.world_m is not None:
+                ahead = float(m.ankles_ahead(pose.world_m))
+                if not np.isfinite(ahead):
+                    return None
+                front = "left" if ahead > 0 else "right"
+            elif facing == 0 or not np.isfinite([xl, xr]).all():
                 return None
-            front = "left" if (xl - xr) * facing > 0 else "right"
+            else:
+                front = "left" if (xl - xr) * facing > 0 else "right"
             return front if rule == "front_leg" else {"left": "right", "right": "left"}[front]
         yl, yr = px[INDEX["left_hip"], 1], px[INDEX["right_hip"], 1]
         if not np.isfinite([yl, yr]).all():
@@ -270,6 +285,9 @@ class ReferenceSampler:
                 return float(m.angle_3d(w[0], w[1], w[2]))
             if ms.kind == "line_angle":
                 return float(m.line_angle_3d(w[0], w[1], w[2], ms.positive))
+            if ms.kind == "distance_ratio":
+                q = world[per]
+                return float(np.linalg.norm(w[0] - w[1]) / (np.linalg.norm(q[0] - q[1]) + 1e-9))
             return float(m.tilt_3d(w[0], w[1]))
         p, q = pts[points], pts[per]
         if ms.kind == "angle":

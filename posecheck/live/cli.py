@@ -42,6 +42,14 @@ def default_out_dir(now: datetime | None = None) -> Path:
     return folder
 
 
+def add_camera_args(p: argparse.ArgumentParser, *, out_help: str, headless_help: str, mute_help: str) -> None:
+    """The options of every camera mode (live, desk): --camera, --out, --headless, --mute."""
+    p.add_argument("--camera", "-c", default="0", help="camera index (default 0) or a video file to play as a camera")
+    p.add_argument("--out", "-o", type=Path, help=out_help)
+    p.add_argument("--headless", action="store_true", help=headless_help)
+    p.add_argument("--mute", action="store_true", help=mute_help)
+
+
 def add_live_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
     """Register the ``live`` subcommand on ``subparsers``; its handler is ``args.func``."""
     p = subparsers.add_parser(
@@ -52,14 +60,11 @@ def add_live_parser(subparsers: argparse._SubParsersAction) -> argparse.Argument
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_exercise_args(p, "an exercise spec file of your own (TOML); edits apply live")
-    p.add_argument("--camera", "-c", default="0", help="camera index (default 0) or a video file to play as a camera")
+    add_camera_args(p, out_help="session folder (default: a new dated folder under the user data folder)",
+                    headless_help="no window: print events to the terminal",
+                    mute_help="no voice or sound (m toggles it in the window)")
     p.add_argument("--mirror", action="store_true", help="show the picture mirrored (selfie view)")
-    p.add_argument(
-        "--out", "-o", type=Path, help="session folder (default: a new dated folder under the user data folder)"
-    )
-    p.add_argument("--headless", action="store_true", help="no window: print events to the terminal")
     p.add_argument("--record", action="store_true", help="also save the annotated frames (recording.mp4)")
-    p.add_argument("--mute", action="store_true", help="no voice or sound (m toggles it in the window)")
     p.add_argument(
         "--countdown", type=float, default=None, metavar="S",
         help="countdown before counting (default 3 s with a camera; 0 with a video file, which counts from "

@@ -20,8 +20,9 @@ REPORT_NAME = "report.json"
 FRAMES_NAME = "frames.csv"
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON to ``path`` via a temporary file, so a crash never leaves half a report."""
+def write_json_atomic(path: Path, data: Any, *, action: str = "write the report") -> None:
+    """Write JSON to ``path`` via a temporary file, so a crash never leaves half a report. ``action``
+    is what the :class:`OutputError` says could not be done."""
     tmp = path.with_suffix(path.suffix + ".tmp")
     try:
         tmp.write_text(json.dumps(data, indent=2, allow_nan=False) + "\n", encoding="utf-8")
@@ -31,7 +32,7 @@ def write_json_atomic(path: Path, data: Any) -> None:
             tmp.unlink()
         except OSError:
             pass
-        raise output_error(path, "write the report", exc) from None
+        raise output_error(path, action, exc) from None
 
 
 def json_safe(value: Any) -> Any:

@@ -8,7 +8,7 @@ from typing import Any, TextIO
 
 from ..events import Summary
 from ..spec.schema import ExerciseSpec
-from ..stages.messages import format_metric
+from ..stages.messages import article_note, format_metric, say
 from .step import Step
 
 
@@ -56,6 +56,8 @@ def format_summary(report: dict[str, Any], spec: ExerciseSpec) -> str:
     labels = report.get("fault_labels", {})
     lines = [f"{spec.name}: {report['source']} ({report['duration_s']:.1f} s, "
              f"person found in {report['frames_with_pose']}/{report['frames']} frames)"]  # fmt: skip
+    if note := article_note(spec):
+        lines.append(note[0].upper() + note[1:])
     if spec.kind == "reps":
         by_side = report["rep_count_by_side"]
         sides = f" (left {by_side.get('left', 0)}, right {by_side.get('right', 0)})" if by_side else ""
@@ -86,6 +88,10 @@ def format_summary(report: dict[str, Any], spec: ExerciseSpec) -> str:
                 f"  hold {i}{side} {hold['start_s']:.1f}-{hold['end_s']:.1f} s: {hold['good_form_s']:.1f} s "
                 f"in good form (target {target:.0f} s) -> {faults}"
             )
+            for name, (start, end) in (hold.get("measures") or {}).items():
+                metric = spec.metrics[name]
+                lines.append("    " + say("hold_measure", label=metric.label or name,
+                                             start=format_metric(start, metric.kind), end=format_metric(end, metric.kind)))
     for warning in report["warnings"]:
         lines.append(f"Warning: {warning}")
     return "\n".join(lines)

@@ -76,11 +76,11 @@ def find_spec(name: str, folder: Path | None = None) -> ExerciseSpec:
     specs = list_specs(folder)
     key = _normalise(name)
     for spec in specs:
-        if key in {_normalise(n) for n in (spec.id, spec.name, *spec.aliases)}:
+        if key in {_normalise(n) for n in (spec.id, spec.name, spec.article, *spec.aliases) if n}:
             return spec
     owners: dict[str, tuple[str, str]] = {}  # normalised -> (as written, spec id); an id wins a tie
     for spec in reversed(specs):
-        for written in (*spec.aliases, spec.name, spec.id):
+        for written in (*spec.aliases, *((spec.article,) if spec.article else ()), spec.name, spec.id):
             owners[_normalise(written)] = (written, spec.id)
     near = suggest(key, owners)
     did_you_mean = ""
@@ -416,9 +416,11 @@ def _check_consistency(spec: ExerciseSpec, path: Path) -> None:
         if len(metric.per) == 2 and metric.per[0] == metric.per[1]:
             fail(where, f"'per' names {shown(metric.per[0])} twice; expected 2 different landmarks (a segment)")
         if metric.space == "world" and (
-            metric.kind not in ("angle", "line_angle", "tilt") or (metric.kind == "tilt" and metric.positive != "none")
+            metric.kind not in ("angle", "line_angle", "tilt", "distance_ratio")
+            or (metric.kind == "tilt" and metric.positive != "none")
         ):
-            fail(where, f"space = 'world' works for kinds angle, line_angle and unsigned tilt, not '{metric.kind}'"
+            fail(where, "space = 'world' works for kinds angle, line_angle, distance_ratio and unsigned tilt, "
+                 f"not '{metric.kind}'"
                  + (" with positive = '" + metric.positive + "'" if metric.kind == "tilt" else ""))
         if metric.kind == "height" and not metric.floor:
             fail(where, "'floor' must name at least one landmark for kind 'height'")
@@ -445,6 +447,9 @@ def _check_consistency(spec: ExerciseSpec, path: Path) -> None:
         if not spec.hold.position:
             fail("[hold]", "'position' is empty; list at least one metric = [min, max]")
         _check_position(spec.hold.position, "hold", spec, path)
+        for name in spec.hold.measure:
+            if name not in spec.metrics:
+                _unknown_metric(name, "'measure' in [hold]", spec, path)
 
     for check_id, check in spec.checks.items():
         where = f"[checks.{_key(check_id)}]"

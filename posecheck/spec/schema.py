@@ -12,7 +12,7 @@ from typing import Literal
 
 Unit = Literal["deg", "ratio"]
 MetricKind = Literal["angle", "line_angle", "tilt", "distance_ratio", "height"]
-SideChoice = Literal["auto", "left", "right", "front_leg", "back_leg", "top_leg", "none"]
+SideChoice = Literal["auto", "left", "right", "front_leg", "back_leg", "top_leg", "bent_leg", "none"]
 When = Literal["always", "peak", "rep", "hold"]
 Range = tuple[float, float]
 
@@ -76,10 +76,18 @@ class SideSpec:
         metadata=doc(
             "auto: the side nearer the camera; left/right: fixed; front_leg/back_leg: the leg whose ankle "
             "is ahead of / behind the other along the facing direction; top_leg: the leg whose hip is "
-            "higher in the image (side-lying); none: the spec uses no '{side}' placeholder."
+            "higher in the image (side-lying); bent_leg: the leg whose knee is more bent (in 3D with world "
+            "landmarks; the front leg of a pigeon); none: the spec uses no '{side}' placeholder."
         ),
     )
     per_side: bool = field(default=False, metadata=doc("Count reps and holds per side."))
+    space: Literal["image", "world"] = field(
+        default="image",
+        metadata=doc(
+            "front_leg/back_leg: image compares the ankles across the picture (side views only); world "
+            "compares them along the torso's facing direction in the world landmarks (any view)."
+        ),
+    )
     switch_after_s: float = field(
         default=0.3,
         metadata=doc("The other side must win this long before the choice switches.", range=(0.0, 10.0)),
@@ -149,8 +157,8 @@ class MetricSpec:
         metadata=doc(
             "image: measured on the picture's pixels (exact in the camera plane, distorted out of it); world: "
             "on the pose model's 3D world landmarks (the same from any camera view, but less precise). "
-            "world works for angle, line_angle ('positive' up = against gravity, as the camera sees it) and "
-            "unsigned tilt."
+            "world works for angle, line_angle ('positive' up = against gravity, as the camera sees it), "
+            "distance_ratio and unsigned tilt."
         ),
     )
     baseline: Literal["none", "ratio_to_high", "minus_low"] = field(
@@ -216,6 +224,17 @@ class HoldSpec:
         metadata=doc("Dropouts and out-of-position spells shorter than this do not end the hold.", range=(0.0, 10.0)),
     )
     min_hold_s: float = field(default=2.0, metadata=doc("Shorter holds are not reported.", range=(0.0, 600.0)))
+    measure: tuple[str, ...] = field(
+        default=(),
+        metadata=doc(
+            "Metrics reported at the start and the end of each hold (median of its first and last "
+            "'measure_s'): a range-of-motion figure to watch improve, e.g. the knees' height in a butterfly."
+        ),
+    )
+    measure_s: float = field(
+        default=2.0,
+        metadata=doc("The span at each end of a hold over which 'measure' metrics are taken.", range=(0.1, 60.0)),
+    )
 
 
 @dataclass(frozen=True)
@@ -278,6 +297,13 @@ class ExerciseSpec:
     metrics: dict[str, MetricSpec] = field(metadata=doc("Named measurements."))
     aliases: tuple[str, ...] = field(default=(), metadata=doc("Other names accepted by --exercise."))
     description: str = field(default="", metadata=doc("One or two sentences on how to do it."))
+    article: str = field(
+        default="",
+        metadata=doc(
+            "The name a source (the user's physio article) gives this movement when it differs from ours; "
+            "--exercise finds the spec by it, and the summary says which movement is checked."
+        ),
+    )
     view: ViewSpec = field(default_factory=ViewSpec, metadata=doc("Camera view."))
     side: SideSpec = field(default_factory=SideSpec, metadata=doc("Which body side to measure."))
     smoothing: SmoothingSpec = field(default_factory=SmoothingSpec, metadata=doc("Landmark smoothing."))

@@ -3,7 +3,7 @@ fails."""
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,6 +24,27 @@ class HoldInProgress(Faulted):
     sides: Counter = field(default_factory=Counter)
     next_progress_s: float = 1.0
     target_announced: bool = False
+    #: (t, values of the ``measure`` metrics) over the hold's first and its latest ``measure_s``.
+    first: list[tuple[float, tuple[float, ...]]] = field(default_factory=list)
+    latest: deque = field(default_factory=deque)
+
+    def keep(self, t: float, values: tuple[float, ...], span_s: float) -> None:
+        """Remember a frame's measures: all of the first ``span_s``, and a sliding ``span_s`` at the end."""
+        if t - self.start_s <= span_s:
+            self.first.append((t, values))
+        self.latest.append((t, values))
+        while self.latest and t - self.latest[0][0] > span_s:
+            self.latest.popleft()
+
+    def measures(self, names: tuple[str, ...]) -> dict[str, tuple[float | None, float | None]]:
+        """Median of each measure over the first and the last span (None when never measured)."""
+
+        def median(rows: list | deque, i: int) -> float | None:
+            values = np.array([v[i] for _, v in rows], float)
+            values = values[np.isfinite(values)]
+            return round(float(np.median(values)), 3) if len(values) else None
+
+        return {name: (median(self.first, i), median(self.latest, i)) for i, name in enumerate(names)}
 
 
 class HoldTimer:
@@ -70,6 +91,8 @@ class HoldTimer:
         assert hs is not None and hold is not None
         if sample.side is not None:
             hold.sides[sample.side] += 1
+        if hs.measure:
+            hold.keep(t, tuple(sample.values.get(name, np.nan) for name in hs.measure), hs.measure_s)
         gap = t - hold.last_in_position_s
         hold.last_in_position_s = t
         if good:
@@ -93,7 +116,8 @@ class HoldTimer:
             return
         side = hold.sides.most_common(1)[0][0] if hold.sides and self.spec.side.per_side else None
         record = ev.HoldRecord(
-            side, round(hold.start_s, 3), round(end_s, 3), round(hold.good_form_s, 2), tuple(sorted(hold.faults))
+            side, round(hold.start_s, 3), round(end_s, 3), round(hold.good_form_s, 2), tuple(sorted(hold.faults)),
+            hold.measures(hs.measure),
         )
         self.holds.append(record)
         out.append(ev.HoldEnded(end_s, record))

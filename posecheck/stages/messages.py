@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from enum import Enum
 
-from ..spec.schema import UNIT_OF_KIND
+from ..spec.schema import UNIT_OF_KIND, ExerciseSpec
 
 
 class _Word(str, Enum):
@@ -63,6 +63,8 @@ MESSAGES: dict[str, str] = {
     "not_judged": "{labels} not judged for {seconds:.1f} s: the camera {where}; {advice}",
     "view_notice": "{labels} not judged from here: the camera {where}; {advice}",
     "hold_target": "{target:.0f} s held in good form: well done",
+    "article": "checked as the {name}, the movement the article's \"{article}\" describes: {description}",
+    "hold_measure": "{label}: {start} at the start, {end} at the end",
 }
 #: How the camera's view is put in words, by the largest angle (degrees from in front) each covers.
 WHERE: tuple[tuple[float, str], ...] = (
@@ -76,6 +78,13 @@ ADVICE = {"side": "turn side-on to the camera for them", "front": "face the came
 def say(key: str, **fields: object) -> str:
     """The message ``key`` with its fields filled in."""
     return MESSAGES[key].format(**fields)
+
+
+def article_note(spec: ExerciseSpec) -> str:
+    """Which movement is checked, when the user's article calls it by another name ('' otherwise)."""
+    if not spec.article:
+        return ""
+    return say("article", name=spec.name.lower(), article=spec.article, description=spec.description)
 
 
 def where(view_deg: float) -> str:

@@ -22,7 +22,9 @@ from .clip import Clip, ClipError
 from .kinematics import Pose
 from .look import Look
 from .motions import EXERCISES, Exercise, Fault, Keyframe, RepTiming, Timeline, fault_value
-from .poses import BUILDERS, other, rig_for
+from .floor_poses import BUILDERS as FLOOR_BUILDERS
+from .poses import BUILDERS as STANDING_BUILDERS
+from .poses import other, rig_for
 from .render import Camera, Renderer, render_background
 from .truth import measures, write_truth
 
@@ -34,7 +36,9 @@ TEMPO_JITTER_SEED = 15485863  # per-rep tempo draws use a generator of their own
 WIDTH, HEIGHT = 640, 480
 TIMING_JITTER = 0.08  # each phase lasts +/- this fraction of its nominal time
 FILL = 0.78  # fraction of the frame the motion's bounding box may take
-HEAD_TURN_DEG = {"glute_bridge": 35.0, "lunge": 15.0, "clamshell": 0.0, "hip_flexor_stretch": 20.0}
+BUILDERS = {**STANDING_BUILDERS, **FLOOR_BUILDERS}
+HEAD_TURN_DEG = {"glute_bridge": 35.0, "lunge": 15.0, "clamshell": 0.0, "hip_flexor_stretch": 20.0,
+                 "butterfly_stretch": 0.0, "pigeon_stretch": 15.0, "hip_90_90": 10.0}
 # Which point holds still horizontally (x, z): a segment pivot name ("{side}" = the rep's side,
 # "{other}" = the other one) or "origin" to keep the pelvis on that axis.
 ANCHORS: dict[str, tuple[str, str]] = {
@@ -42,12 +46,18 @@ ANCHORS: dict[str, tuple[str, str]] = {
     "lunge": ("origin", "toes_{other}"),
     "clamshell": ("origin", "origin"),
     "hip_flexor_stretch": ("origin", "shin_{side}"),
+    "butterfly_stretch": ("origin", "origin"),
+    "pigeon_stretch": ("origin", "origin"),
+    "hip_90_90": ("origin", "origin"),
 }
-DEFAULT_HEIGHT_M = {"glute_bridge": 0.55, "lunge": 0.9, "clamshell": 0.3, "hip_flexor_stretch": 0.75}
+DEFAULT_HEIGHT_M = {"glute_bridge": 0.55, "lunge": 0.9, "clamshell": 0.3, "hip_flexor_stretch": 0.75,
+                    "butterfly_stretch": 0.6, "pigeon_stretch": 0.55, "hip_90_90": 0.6}
 # Exercises done on a mat, and how it lies: along the lying body, or along the heading under the hips.
-MAT_EXERCISES = {"glute_bridge": "body", "clamshell": "body", "hip_flexor_stretch": "heading"}
+MAT_EXERCISES = {"glute_bridge": "body", "clamshell": "body", "hip_flexor_stretch": "heading",
+                 "butterfly_stretch": "heading", "pigeon_stretch": "heading", "hip_90_90": "heading"}
 JITTER_ROTATION_DEG_PER_PX = 0.15
 JITTER_FREQS_HZ = (0.13, 0.29, 0.71)
+MEASURE_SPAN_S = 2.0  # a hold's measures are medians over its first and last this many seconds (as the specs')
 GOOD_TOLERANCE = 0.5  # a hold frame is good while each faulted parameter is within this share of the fault
 
 
@@ -134,14 +144,22 @@ def build_timeline(clip: Clip, ex: Exercise) -> Timeline:
         first = clip.holds[0].side or clip.first_side
         sides.append((0.0, first))
         good = dict(ex.phases[0].values)
+        hold_start, hold_s = t, sum(h.seconds for h in clip.holds)
+
+        def settled(values: dict[str, float], at: float) -> dict[str, float]:
+            """``values`` with the drifting parameters at time ``at`` of the hold."""
+            w = (at - hold_start) / hold_s
+            return {**values, **{k: a + (b - a) * w for k, (a, b) in ex.settle.items()}}
+
         for i, hold in enumerate(clip.holds):
             fault = ex.faults[hold.fault] if hold.fault else None
             size = (hold.size if hold.size is not None else fault.default_size) if fault else None
             values = _with_fault(dict(good), fault, ex.phases[0].name, size)
             start = t
-            keys.append(Keyframe(t + min(ex.transition_s, hold.seconds / 2), dict(values)))
+            settle_at = t + min(ex.transition_s, hold.seconds / 2)
+            keys.append(Keyframe(settle_at, settled(values, settle_at)))
             t += hold.seconds
-            keys.append(Keyframe(t, dict(values)))
+            keys.append(Keyframe(t, settled(values, t)))
             reps.append(RepTiming(i + 1, hold.side or first, start, t, (start + t) / 2,
                                   fault.labels if fault else (), (size,) if size is not None else (),
                                   values))
@@ -427,9 +445,16 @@ def summarise(clip: Clip, ex: Exercise, motion: Motion, camera: Camera, px: Arra
         # The person is in position from the first frame to the last: the lead-in and lead-out are held too.
         start, end = 0.0, n / fps
         good = _good_hold_seconds(ex, motion, start, end, fps)
+        span = max(1, round(MEASURE_SPAN_S * fps))
+
+        def measured(name: str, frames: range) -> float:
+            return round(float(np.median([measure(i, segs[0].side)[name] for i in frames])), 3)
+
         holds.append({
             "side": segs[0].side, "start_s": round(start, 3), "end_s": round(end, 3), "good_form_s": round(good, 3),
             "faults": sorted({f for s in segs for f in s.faults}),
+            "measures": {name: [measured(name, range(0, min(span, n))), measured(name, range(max(0, n - span), n))]
+                         for name in ex.hold_measures},
             "segments": [
                 {"start_s": round(s.start_s, 3), "end_s": round(s.end_s, 3), "faults": list(s.faults),
                  "fault_sizes": list(s.sizes), "true_angles": measure(frame_at(s.key_s), s.side),

@@ -70,6 +70,12 @@ class Exercise:
     faults: dict[str, Fault]
     rest_s: float = 0.6
     transition_s: float = 1.0
+    #: Holds: parameters that drift over the whole hold, (value at its start, value at its end), as a
+    #: stretch deepens (the butterfly's knees lower).
+    settle: dict[str, tuple[float, float]] = field(default_factory=dict)
+    #: Holds: true measures (``truth.measures`` names) reported at the hold's start and end, as the spec's
+    #: ``[hold] measure`` reports them.
+    hold_measures: tuple[str, ...] = ()
 
 
 SAG = FromSize(-1.0, relative=True)
@@ -178,7 +184,67 @@ HIP_FLEXOR_STRETCH = Exercise(
     transition_s=1.0,
 )
 
-EXERCISES: dict[str, Exercise] = {e.id: e for e in (GLUTE_BRIDGE, LUNGE, CLAMSHELL, HIP_FLEXOR_STRETCH)}
+BUTTERFLY_STRETCH = Exercise(
+    id="butterfly_stretch",
+    kind="hold",
+    view="front",
+    sided=False,
+    side_is="none",
+    constants={"spread": 62.0, "head_turn": 0.0},
+    start={"torso_lean": 5.0, "heel_in": 0.55, "knee_rise": 30.0},
+    phases=(Phase("hold", 1.0, {"torso_lean": 5.0, "heel_in": 0.55}),),
+    key_phase="hold",
+    faults={
+        "torso_lean": Fault("torso_lean", 35.0, "torso forward of vertical (deg)", {"hold": {"torso_lean": FromSize()}}),
+        "heels_far": Fault("heels_far", 1.15, "heels' distance in front of the hips / thigh length",
+                           {"hold": {"heel_in": FromSize()}}),
+    },
+    transition_s=1.5,
+    settle={"knee_rise": (30.0, 16.0)},
+    hold_measures=("left_knee_height", "right_knee_height"),
+)
+
+PIGEON_STRETCH = Exercise(
+    id="pigeon_stretch",
+    kind="hold",
+    view="side",
+    sided=True,
+    side_is="front (bent) leg",
+    constants={"front_out": 40.0, "front_drop": 6.0, "shin_drop": 4.0, "front_knee": 55.0, "head_turn": 0.0},
+    start={"torso_lean": 8.0, "hip_lift": 10.0, "back_knee": 172.0, "hip_tilt": 0.0},
+    phases=(Phase("hold", 1.0, {"torso_lean": 8.0, "hip_lift": 10.0, "back_knee": 172.0, "hip_tilt": 0.0}),),
+    key_phase="hold",
+    faults={
+        "back_knee_bent": Fault("back_knee_bent", 120.0, "back knee angle (deg)", {"hold": {"back_knee": FromSize()}}),
+        "hips_high": Fault("hips_high", 32.0, "back thigh below level (deg): the hips held up",
+                           {"hold": {"hip_lift": FromSize()}}),
+        "hips_uneven": Fault("hips_uneven", 16.0, "pelvis tilted down towards the front leg (deg)",
+                             {"hold": {"hip_tilt": FromSize()}}),
+    },
+    transition_s=1.5,
+)
+
+HIP_90_90 = Exercise(
+    id="hip_90_90",
+    kind="hold",
+    view="front",
+    sided=True,
+    side_is="front leg",
+    constants={"front_out": 5.0, "back_out": 85.0, "thigh_drop": 6.0, "shin_drop": 3.0, "head_turn": 0.0},
+    start={"torso_lean": 3.0, "front_knee": 90.0, "back_knee": 90.0},
+    phases=(Phase("hold", 1.0, {"torso_lean": 3.0, "front_knee": 90.0, "back_knee": 90.0}),),
+    key_phase="hold",
+    faults={
+        "torso_lean": Fault("torso_lean", 35.0, "torso forward of vertical (deg)", {"hold": {"torso_lean": FromSize()}}),
+        "back_knee": Fault("back_knee", 150.0, "back knee angle (deg)", {"hold": {"back_knee": FromSize()}}),
+    },
+    transition_s=1.5,
+)
+
+EXERCISES: dict[str, Exercise] = {
+    e.id: e
+    for e in (GLUTE_BRIDGE, LUNGE, CLAMSHELL, HIP_FLEXOR_STRETCH, BUTTERFLY_STRETCH, PIGEON_STRETCH, HIP_90_90)
+}
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ import numpy as np
 
 from ..landmarks import INDEX, MIDPOINTS, OTHER_SIDE
 from ..metrics import angle as _angle
-from ..metrics import line_angle, tilt
+from ..metrics import angle_3d, line_angle, tilt
 
 Array = np.ndarray
 NPZ_KEYS = ("t_ms", "image_px", "world_m", "in_frame")
@@ -37,6 +37,10 @@ NPZ_KEYS = ("t_ms", "image_px", "world_m", "in_frame")
 
 def angle(a: Array, b: Array, c: Array) -> float:
     return float(_angle(a, b, c))
+
+
+def angle3(a: Array, b: Array, c: Array) -> float:
+    return float(angle_3d(a, b, c))
 
 
 def line_angle_up(a: Array, b: Array, c: Array) -> float:
@@ -62,8 +66,14 @@ def measures(exercise: str, px: Array, world: Array, side: str | None, forward_s
     ``side`` is the rep's side (front leg, top leg or back leg), ``near`` the side nearer the camera,
     ``forward_sign`` the image x direction of the person's heading (+1 right, -1 left).
     """
+    def named(name: str) -> str:
+        return name.format(side=side, other=OTHER_SIDE.get(side, "right"), near=near)
+
     def p(name: str) -> Array:
-        return _pt(px, name.format(side=side, other=OTHER_SIDE.get(side, "right"), near=near))
+        return _pt(px, named(name))
+
+    def w(name: str) -> Array:
+        return _pt(world, named(name))
 
     if exercise == "glute_bridge":
         return {
@@ -93,7 +103,36 @@ def measures(exercise: str, px: Array, world: Array, side: str | None, forward_s
             "torso": tilt_from_vertical(p("mid_hip"), p("mid_shoulder"), forward_sign),
             "back_thigh": tilt_from_vertical(p("{side}_knee"), p("{side}_hip"), forward_sign),
         }
+    if exercise == "butterfly_stretch":
+        floor = max(p("left_ankle")[1], p("right_ankle")[1])
+        shoulders = float(np.linalg.norm(p("left_shoulder") - p("right_shoulder")))
+        return {
+            "left_knee_height": float(floor - p("left_knee")[1]) / shoulders,
+            "right_knee_height": float(floor - p("right_knee")[1]) / shoulders,
+            "torso_3d": _tilt_3d(w("mid_hip"), w("mid_shoulder")),
+            "left_knee_3d": angle3(w("left_hip"), w("left_knee"), w("left_ankle")),
+            "right_knee_3d": angle3(w("right_hip"), w("right_knee"), w("right_ankle")),
+        }
+    if exercise == "pigeon_stretch":
+        return {
+            "back_knee": angle(p("{other}_hip"), p("{other}_knee"), p("{other}_ankle")),
+            "hip_level": float(tilt(p("left_hip"), p("right_hip"), "horizontal")),
+            "front_knee_3d": angle3(w("{side}_hip"), w("{side}_knee"), w("{side}_ankle")),
+            "back_leg_3d": angle3(w("{other}_hip"), w("{other}_knee"), w("{other}_ankle")),
+        }
+    if exercise == "hip_90_90":
+        return {
+            "torso_3d": _tilt_3d(w("mid_hip"), w("mid_shoulder")),
+            "front_knee_3d": angle3(w("{side}_hip"), w("{side}_knee"), w("{side}_ankle")),
+            "back_knee_3d": angle3(w("{other}_hip"), w("{other}_knee"), w("{other}_ankle")),
+        }
     raise KeyError(exercise)
+
+
+def _tilt_3d(a: Array, b: Array) -> float:
+    """Angle of the segment a -> b from straight up (y), degrees, in the generator's world frame."""
+    d = b - a
+    return float(np.degrees(np.arccos(np.clip(d[1] / (np.linalg.norm(d) + 1e-12), -1.0, 1.0))))
 
 
 def _pelvis_roll(world: Array) -> float:
