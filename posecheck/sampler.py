@@ -242,12 +242,10 @@ class SideChooser:
             bend = {}
             for s in SIDES:
                 joints = [INDEX[f"{s}_{j}"] for j in ("hip", "knee", "ankle")]
-                if world_m is not None:
+                bend[s] = m.angle(*(px[:, j] for j in joints))
+                if world_m is not None:  # in 3D where the frame has world landmarks
                     w = world_m[:, joints]
-                    flat = m.angle(*(px[:, j] for j in joints))
-                    bend[s] = np.where(has_world, m.angle_3d(w[:, 0], w[:, 1], w[:, 2]), flat)
-                else:
-                    bend[s] = m.angle(*(px[:, j] for j in joints))
+                    bend[s] = np.where(has_world, m.angle_3d(w[:, 0], w[:, 1], w[:, 2]), bend[s])
             known = np.isfinite(bend["left"]) & np.isfinite(bend["right"])
             return names[np.where(known, np.where(bend["left"] < bend["right"], 1, 2), 0)].tolist()
         if self.rule == "top_leg":

@@ -57,7 +57,7 @@ def format_summary(report: dict[str, Any], spec: ExerciseSpec) -> str:
     lines = [f"{spec.name}: {report['source']} ({report['duration_s']:.1f} s, "
              f"person found in {report['frames_with_pose']}/{report['frames']} frames)"]  # fmt: skip
     if note := article_note(spec):
-        lines.append(note[0].upper() + note[1:])
+        lines.append(note)
     if spec.kind == "reps":
         by_side = report["rep_count_by_side"]
         sides = f" (left {by_side.get('left', 0)}, right {by_side.get('right', 0)})" if by_side else ""

@@ -76,11 +76,11 @@ def find_spec(name: str, folder: Path | None = None) -> ExerciseSpec:
     specs = list_specs(folder)
     key = _normalise(name)
     for spec in specs:
-        if key in {_normalise(n) for n in (spec.id, spec.name, spec.article, *spec.aliases) if n}:
+        if key in {_normalise(n) for n in _names(spec)}:
             return spec
     owners: dict[str, tuple[str, str]] = {}  # normalised -> (as written, spec id); an id wins a tie
     for spec in reversed(specs):
-        for written in (*spec.aliases, *((spec.article,) if spec.article else ()), spec.name, spec.id):
+        for written in _names(spec):
             owners[_normalise(written)] = (written, spec.id)
     near = suggest(key, owners)
     did_you_mean = ""
@@ -296,6 +296,11 @@ def _nesting(text: str) -> tuple[int, int]:
 
 def _line(text: str, pos: int) -> int:
     return text.count("\n", 0, pos) + 1
+
+
+def _names(spec: ExerciseSpec) -> tuple[str, ...]:
+    """The names ``--exercise`` knows a spec by, weakest first: aliases, the article's name, name, id."""
+    return (*spec.aliases, *((spec.article,) if spec.article else ()), spec.name, spec.id)
 
 
 def _normalise(name: str) -> str:

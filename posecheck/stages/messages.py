@@ -63,7 +63,7 @@ MESSAGES: dict[str, str] = {
     "not_judged": "{labels} not judged for {seconds:.1f} s: the camera {where}; {advice}",
     "view_notice": "{labels} not judged from here: the camera {where}; {advice}",
     "hold_target": "{target:.0f} s held in good form: well done",
-    "article": "checked as the {name}, the movement the article's \"{article}\" describes: {description}",
+    "article": "Checked as the {name}, the movement the article's \"{article}\" describes: {description}",
     "hold_measure": "{label}: {start} at the start, {end} at the end",
 }
 #: How the camera's view is put in words, by the largest angle (degrees from in front) each covers.

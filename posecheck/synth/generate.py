@@ -37,24 +37,6 @@ WIDTH, HEIGHT = 640, 480
 TIMING_JITTER = 0.08  # each phase lasts +/- this fraction of its nominal time
 FILL = 0.78  # fraction of the frame the motion's bounding box may take
 BUILDERS = {**STANDING_BUILDERS, **FLOOR_BUILDERS}
-HEAD_TURN_DEG = {"glute_bridge": 35.0, "lunge": 15.0, "clamshell": 0.0, "hip_flexor_stretch": 20.0,
-                 "butterfly_stretch": 0.0, "pigeon_stretch": 15.0, "hip_90_90": 10.0}
-# Which point holds still horizontally (x, z): a segment pivot name ("{side}" = the rep's side,
-# "{other}" = the other one) or "origin" to keep the pelvis on that axis.
-ANCHORS: dict[str, tuple[str, str]] = {
-    "glute_bridge": ("origin", "foot_l"),
-    "lunge": ("origin", "toes_{other}"),
-    "clamshell": ("origin", "origin"),
-    "hip_flexor_stretch": ("origin", "shin_{side}"),
-    "butterfly_stretch": ("origin", "origin"),
-    "pigeon_stretch": ("origin", "origin"),
-    "hip_90_90": ("origin", "origin"),
-}
-DEFAULT_HEIGHT_M = {"glute_bridge": 0.55, "lunge": 0.9, "clamshell": 0.3, "hip_flexor_stretch": 0.75,
-                    "butterfly_stretch": 0.6, "pigeon_stretch": 0.55, "hip_90_90": 0.6}
-# Exercises done on a mat, and how it lies: along the lying body, or along the heading under the hips.
-MAT_EXERCISES = {"glute_bridge": "body", "clamshell": "body", "hip_flexor_stretch": "heading",
-                 "butterfly_stretch": "heading", "pigeon_stretch": "heading", "hip_90_90": "heading"}
 JITTER_ROTATION_DEG_PER_PX = 0.15
 JITTER_FREQS_HZ = (0.13, 0.29, 0.71)
 MEASURE_SPAN_S = 2.0  # a hold's measures are medians over its first and last this many seconds (as the specs')
@@ -216,8 +198,8 @@ def plan_motion(clip: Clip, body: Body) -> Motion:
     n = round(timeline.duration_s * clip.fps)
     times = np.arange(n) / clip.fps
     builder = BUILDERS[ex.id]
-    turn = HEAD_TURN_DEG[ex.id] * camera_side_sign(clip)
-    ax, az = ANCHORS[ex.id]
+    turn = ex.head_turn_deg * camera_side_sign(clip)
+    ax, az = ex.anchors
     poses, sides, params, keys = [], [], [], []
     lms = np.empty((n, 33, 3))
     previous: tuple | None = None
@@ -298,7 +280,7 @@ def place_camera(clip: Clip, landmarks: Array) -> Camera:
     hi = np.nanmax(landmarks.reshape(-1, 3), axis=0)
     centre = (lo + hi) / 2
     direction = camera_direction(clip)
-    height = spec.height_m if spec.height_m is not None else DEFAULT_HEIGHT_M[clip.exercise]
+    height = spec.height_m if spec.height_m is not None else EXERCISES[clip.exercise].camera_height_m
     if spec.distance_m is not None:
         distance = spec.distance_m
     else:
@@ -370,10 +352,10 @@ def choose_look(clip: Clip) -> Look:
     return Look.choose(rng, **clip.look)
 
 
-def _mat_placement(exercise: str, lm: Array) -> tuple[Array, Array]:
+def _mat_placement(ex: Exercise, lm: Array) -> tuple[Array, Array]:
     """Centre and long axis of the exercise mat: under the lying body, or along the heading."""
     hips = (lm[23] + lm[24]) / 2
-    if MAT_EXERCISES[exercise] == "heading":
+    if ex.mat == "heading":
         return np.array([hips[0], 0.0, hips[2]]), np.array([0.0, 0.0, 1.0])
     head, feet = lm[0], (lm[27] + lm[28]) / 2
     axis = head - hips
@@ -387,8 +369,9 @@ def render_frames(clip: Clip, body: Body, motion: Motion, camera: Camera, look: 
                   warps: Array) -> Iterator[Array]:
     """BGR frames of the clip, one per pose."""
     mat_centre = mat_axis = None
-    if clip.exercise in MAT_EXERCISES and look.mat != "none":
-        mat_centre, mat_axis = _mat_placement(clip.exercise, motion.landmarks[0])
+    ex = EXERCISES[clip.exercise]
+    if ex.mat != "none" and look.mat != "none":
+        mat_centre, mat_axis = _mat_placement(ex, motion.landmarks[0])
     centre = np.nanmean(motion.landmarks.reshape(-1, 3), axis=0)
     centre[1] = 0.0
     background, floor = render_background(camera, look, centre, mat_centre, mat_axis, clip.seed)

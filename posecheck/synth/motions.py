@@ -70,6 +70,15 @@ class Exercise:
     faults: dict[str, Fault]
     rest_s: float = 0.6
     transition_s: float = 1.0
+    #: How far the head turns towards a camera off to one side (deg).
+    head_turn_deg: float = 0.0
+    #: Which point holds still horizontally (x, z): a segment pivot name ("{side}" = the rep's side,
+    #: "{other}" = the other one) or "origin" to keep the pelvis on that axis.
+    anchors: tuple[str, str] = ("origin", "origin")
+    #: The camera lens's height above the floor unless a clip gives one (m).
+    camera_height_m: float = 0.75
+    #: The exercise mat: along the lying body ("body"), along the heading under the hips ("heading"), or none.
+    mat: str = "none"
     #: Holds: parameters that drift over the whole hold, (value at its start, value at its end), as a
     #: stretch deepens (the butterfly's knees lower).
     settle: dict[str, tuple[float, float]] = field(default_factory=dict)
@@ -104,6 +113,10 @@ GLUTE_BRIDGE = Exercise(
                            {"lift": {"hip": FromSize()}, "hold": {"hip": FromSize()}, "top": {"hip": FromSize()}}),
     },
     rest_s=0.8,
+    head_turn_deg=35.0,
+    anchors=("origin", "foot_l"),
+    camera_height_m=0.55,
+    mat="body",
 )
 
 LUNGE = Exercise(
@@ -136,6 +149,10 @@ LUNGE = Exercise(
                                 {"*": {"shin_tilt": FromSize()}}),
     },
     rest_s=0.5,
+    head_turn_deg=15.0,
+    anchors=("origin", "toes_{other}"),
+    camera_height_m=0.9,
+    mat="none",
 )
 
 CLAMSHELL = Exercise(
@@ -164,6 +181,10 @@ CLAMSHELL = Exercise(
                             {"open": {"foot_gap": FromSize()}, "top": {"foot_gap": FromSize()}}),
     },
     rest_s=0.5,
+    head_turn_deg=0.0,
+    anchors=("origin", "origin"),
+    camera_height_m=0.3,
+    mat="body",
 )
 
 HIP_FLEXOR_STRETCH = Exercise(
@@ -182,6 +203,10 @@ HIP_FLEXOR_STRETCH = Exercise(
                             {"hold": {"torso_lean": FromSize()}}),
     },
     transition_s=1.0,
+    head_turn_deg=20.0,
+    anchors=("origin", "shin_{side}"),
+    camera_height_m=0.75,
+    mat="heading",
 )
 
 BUTTERFLY_STRETCH = Exercise(
@@ -202,6 +227,10 @@ BUTTERFLY_STRETCH = Exercise(
     transition_s=1.5,
     settle={"knee_rise": (30.0, 16.0)},
     hold_measures=("left_knee_height", "right_knee_height"),
+    head_turn_deg=0.0,
+    anchors=("origin", "origin"),
+    camera_height_m=0.6,
+    mat="heading",
 )
 
 PIGEON_STRETCH = Exercise(
@@ -222,6 +251,10 @@ PIGEON_STRETCH = Exercise(
                              {"hold": {"hip_tilt": FromSize()}}),
     },
     transition_s=1.5,
+    head_turn_deg=15.0,
+    anchors=("origin", "origin"),
+    camera_height_m=0.55,
+    mat="heading",
 )
 
 HIP_90_90 = Exercise(
@@ -239,6 +272,10 @@ HIP_90_90 = Exercise(
         "back_knee": Fault("back_knee", 150.0, "back knee angle (deg)", {"hold": {"back_knee": FromSize()}}),
     },
     transition_s=1.5,
+    head_turn_deg=10.0,
+    anchors=("origin", "origin"),
+    camera_height_m=0.6,
+    mat="heading",
 )
 
 EXERCISES: dict[str, Exercise] = {
