@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import PosecheckError, SpecError
+from .pose.segments import usable_cpus
 from .spec import ExerciseSpec, find_spec, json_schema, list_specs, load_spec
 
 ANALYZE_EXAMPLES = """\
@@ -71,6 +72,14 @@ def say_error(exc: PosecheckError) -> None:
     print(f"posecheck: error: {exc}", file=sys.stderr)
 
 
+def worker_count(text: str) -> int:
+    """--workers: a whole number of at least 1 (argparse reports the ValueError as a usage error)."""
+    value = int(text)
+    if value < 1:
+        raise ValueError(text)
+    return value
+
+
 def _cmd_analyze(args: argparse.Namespace) -> int:
     from .pipeline import analyze
     from .sinks.terminal import format_summary
@@ -80,7 +89,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     with terminate_as_interrupt():
         report = analyze(
             args.source, spec, out, model_path=args.model, write_video=not args.no_video, quiet=args.quiet,
-            cache=not args.no_cache,
+            cache=not args.no_cache, workers=args.workers, pin_cpus=args.workers == 1,
         )  # fmt: skip
     if not args.quiet:
         say_notes(report.notes)
@@ -124,6 +133,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--no-cache", action="store_true",
         help="run the pose model even if this video's pose track is in the cache (and do not cache it)",
+    )  # fmt: skip
+    p.add_argument(
+        "--workers", type=worker_count, default=usable_cpus(), metavar="N",
+        help="pose model processes for one video (default: one per CPU, %(default)s here); a video of 12 s or "
+        "more is cut into segments that they work on at once; 1: one process, on a CPU of its own",
     )  # fmt: skip
     p.set_defaults(func=_cmd_analyze)
 

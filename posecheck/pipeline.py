@@ -227,6 +227,8 @@ def analyze(
     backend: PoseBackend | None = None,
     cache: TrackCache | None | bool = True,
     write_html: bool = True,
+    workers: int = 1,
+    pin_cpus: bool = False,
 ) -> Report:
     """Analyse a recorded video (or image folder) and write report.json, frames.csv, pose_track.npz and
     annotated.mp4 into ``out_dir`` (posecheck's files from an earlier run there are replaced first).
@@ -234,6 +236,15 @@ def analyze(
     ``write_html``: also write report.html (plots of every metric against its thresholds).
     ``cache``: True for the default track cache (:mod:`posecheck.cache`), a :class:`TrackCache`, or
     False: a video already analysed with the same model is not run through it again.
+    ``workers``: processes that run the pose model. 1 (the default): one child process, so that this
+    process's other work never makes the model wait; 0: in this process, no child; 2 or more: a video
+    file of at least :data:`~posecheck.pose.segments.MIN_PARALLEL_S` is cut into segments that that
+    many child processes work on at once (:mod:`posecheck.pose.segments`; the CLI's default is one per
+    CPU). The annotated video is drawn in one more child process. Children are started with 'fork'
+    where there is one (:func:`posecheck.processes.child_context`).
+    ``pin_cpus``: with one model process, give it every CPU but one and this thread (and the threads
+    it starts later) that one (:func:`posecheck.pose.process.own_cpus`; the CLI does; restored when
+    the run ends). Off by default: a library does not move its caller's threads.
 
     Returns the :class:`Report`. Raises SourceError, ModelError, OutputError or NoPersonError; the files
     written so far (with the report of what was analysed, and the pose track) are kept on disk either way.
@@ -241,9 +252,10 @@ def analyze(
     """
     from .cache import TrackCache, content_hash, track_key
     from .pose.replay import ReplayBackend
+    from .pose.segments import ParallelPoses, plan
     from .sinks.terminal import Progress
     from .sinks.video import AnnotatedVideo, ReplayedAnnotatedVideo
-    from .sources import open_source, prefetch
+    from .sources import VideoFileSource, open_source, prefetch
 
     out = Path(out_dir)
     replaced = prepare_output(out)
@@ -276,13 +288,23 @@ def analyze(
         failure: BaseException | None = None
         writer: TrackWriter | None = None
         try:
-            # The model's process starts first: it takes a CPU of its own, and the sinks' threads and
-            # processes started after it share the other one (see pose.process).
+            # The model's processes start first: with pin_cpus the one process takes a CPU of its own,
+            # and the sinks' threads and processes started after it share the other (see pose.process).
+            segments = None
             if cached is not None:
                 pose_backend: PoseBackend = stack.enter_context(ReplayBackend(cached))
                 frames: Iterable[Frame] = cached.frames()
+            elif backend is None and workers >= 2 and isinstance(src, VideoFileSource) and len(plan(
+                info.frame_count, info.fps, workers)) > 1:
+                segments = stack.enter_context(ParallelPoses(
+                    source, frame_count=info.frame_count, fps=info.fps, size=(info.width, info.height),
+                    workers=workers, model_path=model_path,
+                ))  # fmt: skip
+                pose_backend, frames = segments, segments.frames()
             else:
-                pose_backend = stack.enter_context(backend or create_backend(model_path=model_path, own_process=True))
+                pose_backend = stack.enter_context(
+                    backend or create_backend(model_path=model_path, own_process=workers > 0, pin_cpus=pin_cpus)
+                )
             writer = TrackWriter(out / TRACK_NAME, meta, max_poses=identity["options"].get("num_poses", 2))
             sinks.add(FramesCsv(out / FRAMES_NAME, spec))
             if write_video:  # a file is decoded again by the drawing process; a camera cannot be
@@ -294,7 +316,7 @@ def analyze(
             if not quiet:
                 sinks.add(Progress(len(cached) if cached is not None else info.frame_count))
             sinks.add(ReportCheckpoint(out / REPORT_NAME, lambda: report_now().to_json()))
-            if cached is None:
+            if cached is None and segments is None:
                 frames = stack.enter_context(prefetch(src))
             run_loop(frames, pose_backend, evaluator, sinks, stats, track=writer)
         except (PosecheckError, KeyboardInterrupt) as exc:

@@ -177,6 +177,10 @@ class VideoFileSource(FrameSource):
     (``CAP_PROP_ORIENTATION_AUTO`` reads 0), so it is switched on here; ``info.rotation`` holds the
     container's angle (``CAP_PROP_ORIENTATION_META``) and ``info.width``/``height`` are after rotation.
 
+    ``start``: the first frame to yield (OpenCV seeks to it); frames keep their indices in the file.
+    After a seek the container's times may differ from those of a read from the start (a file with
+    no usable index): :mod:`posecheck.pose.segments` checks that before trusting a seek.
+
     Raises :class:`SourceError` when the file is missing, empty, not a decodable video, or (while
     iterating) ends well before the frame count its container announces.
     """
@@ -187,6 +191,7 @@ class VideoFileSource(FrameSource):
         *,
         fps: float = DEFAULT_FPS,
         decode_threads: int | None = DEFAULT_DECODE_THREADS,
+        start: int = 0,
     ) -> None:
         super().__init__()
         self.path = Path(path)
@@ -210,6 +215,8 @@ class VideoFileSource(FrameSource):
         cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
         self._cap = cap
         self._index = 0
+        if start > 0 and cap.set(cv2.CAP_PROP_POS_FRAMES, start):
+            self._index = start
         self._last_ts: float | None = None
         container_fps = cap.get(cv2.CAP_PROP_FPS)
         self._fps = container_fps if math.isfinite(container_fps) and container_fps > 0 else fps

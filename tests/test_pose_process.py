@@ -54,8 +54,8 @@ def test_frames_stay_in_flight_and_a_stopped_stream_leaves_nothing_behind(privat
         stream.close()
         later = frames[6]
         fresh = backend.detect(Frame(later.index, later.timestamp_ms, later.image))
-    with create_backend() as here:
-        for f in frames[:7]:
+    with create_backend() as here:  # the frames the child saw: four sent ahead, then frame 6
+        for f in [*frames[:4], frames[6]]:
             expected = here.detect(f)
     assert [f.index for f, _ in first] == [frames[0].index, frames[1].index]
     assert same_poses(fresh, expected)
@@ -97,7 +97,9 @@ def test_a_child_that_dies_is_one_clear_error(private_cache, frames) -> None:
 @pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2, reason="needs 2 CPUs")
 def test_the_model_gets_cpus_of_its_own_and_gives_them_back(private_cache) -> None:
     before = os.sched_getaffinity(0)
-    with PoseProcess() as backend:
+    with PoseProcess() as backend:  # a library does not move its caller's threads unless asked
+        assert os.sched_getaffinity(backend._proc.pid) == os.sched_getaffinity(0) == before
+    with PoseProcess(pin_cpus=True) as backend:
         child = os.sched_getaffinity(backend._proc.pid)
         here = os.sched_getaffinity(0)
         proc = backend._proc

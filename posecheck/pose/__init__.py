@@ -55,6 +55,7 @@ def create_backend(
     model_path: Path | None = None,
     options: Any = None,
     own_process: bool = False,
+    pin_cpus: bool = False,
 ) -> PoseBackend:
     """Create and open the pose backend called ``name`` (see :data:`BACKENDS`).
 
@@ -77,7 +78,7 @@ def create_backend(
     if own_process:
         from .process import PoseProcess
 
-        backend: PoseBackend = PoseProcess(name, model_path=model_path, options=options)
+        backend: PoseBackend = PoseProcess(name, model_path=model_path, options=options, pin_cpus=pin_cpus)
     else:
         backend = factory(model_path, options)
     opener = getattr(backend, "open", None)

@@ -10,6 +10,7 @@ import math
 import weakref
 from dataclasses import dataclass, fields
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import cv2
@@ -30,9 +31,16 @@ class MediaPipeOptions:
     """Thresholds of the MediaPipe pose landmarker; the defaults are MediaPipe's own, except num_poses.
 
     ``num_poses``: most people reported per frame. 2 lets a second person in view be noticed (and the
-    :class:`~posecheck.pose.selection.PersonSelector` follow the one exercising); it costs speed,
-    because the person detector then runs on every frame while fewer than ``num_poses`` people are
-    tracked (about 31 fps instead of 50 on a 1080p clip here). Use 1 when only one person is ever in view.
+    :class:`~posecheck.pose.selection.PersonSelector` follow the one exercising).
+    ``person_check_s``: with num_poses > 1, how the others are looked for. MediaPipe runs its person
+    detector on every frame while fewer than ``num_poses`` people are tracked, which costs a third of
+    the frame rate (on the 1080p lunge clip here: 18 fps against 26-30 for one person tracked). So
+    the model tracks one person (the detector runs only when that person is lost) and, once every
+    ``person_check_s`` of the video's time, a second model looks for up to ``num_poses`` people. While
+    it finds more than one, it answers every frame, until it has found one or nobody for
+    ``person_check_s``. Checks fall on a fixed grid of timestamps (multiples of ``person_check_s``),
+    so a video analysed in segments sees the same checks as one analysed whole. 0: the second model
+    answers every frame (MediaPipe's own behaviour for num_poses > 1; the slowest).
     ``min_pose_detection_confidence``: score in [0, 1] the person detector needs to start a pose.
     ``min_pose_presence_confidence``: score in [0, 1] the landmark model needs to report the pose.
     ``min_tracking_confidence``: score in [0, 1] below which tracking is dropped and the detector runs
@@ -44,6 +52,7 @@ class MediaPipeOptions:
     """
 
     num_poses: int = 2
+    person_check_s: float = 2.0
     min_pose_detection_confidence: float = 0.5
     min_pose_presence_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
@@ -57,10 +66,39 @@ class MediaPipeOptions:
                 value = getattr(self, f.name)
                 if not (isinstance(value, (int, float)) and 0.0 <= value <= 1.0):
                     raise ModelError(f"MediaPipeOptions.{f.name} must be a number in [0, 1], got {value!r}")
+        if not (isinstance(self.person_check_s, (int, float)) and 0.0 <= self.person_check_s < math.inf):
+            raise ModelError(
+                "MediaPipeOptions.person_check_s must be a number of seconds of at least 0, "
+                f"got {self.person_check_s!r}"
+            )
         if not (isinstance(self.duplicate_overlap, (int, float)) and self.duplicate_overlap > 0):
             raise ModelError(
                 f"MediaPipeOptions.duplicate_overlap must be a positive number, got {self.duplicate_overlap!r}"
             )
+
+
+@dataclass
+class PersonCheck:
+    """When the many-person model answers a frame, given that one person is tracked in between (see
+    :attr:`MediaPipeOptions.person_check_s`): ``due(t)`` before a frame, ``saw(t, people)`` after it
+    ran. ``every_ms`` 0: always due."""
+
+    every_ms: float
+    _next_ms: float = -math.inf
+    _crowd_ms: float = -math.inf  # when more than one person was last found
+
+    def due(self, timestamp_ms: float) -> bool:
+        return self.every_ms <= 0 or timestamp_ms >= self._next_ms or self.crowded(timestamp_ms)
+
+    def crowded(self, timestamp_ms: float) -> bool:
+        """More than one person was found less than ``every_ms`` ago."""
+        return timestamp_ms - self._crowd_ms < self.every_ms
+
+    def saw(self, timestamp_ms: float, people: int) -> None:
+        if self.every_ms > 0:
+            self._next_ms = (math.floor(timestamp_ms / self.every_ms) + 1) * self.every_ms
+        if people > 1:
+            self._crowd_ms = timestamp_ms
 
 
 class MediaPipeBackend:
@@ -69,6 +107,14 @@ class MediaPipeBackend:
     ``model_path`` is a pose landmarker ``.task`` file; by default the bundle assembled from the
     mediapipe 0.10.21 wheel (:func:`~posecheck.pose.bundle.ensure_bundle`). The model is loaded by
     :meth:`open` (called by :func:`~posecheck.pose.create_backend`) or on first use.
+
+    With ``num_poses`` > 1 and ``person_check_s`` > 0, one landmarker tracks one person (VIDEO mode)
+    and answers every frame; at the times :class:`PersonCheck` says, a second looks afresh for up to
+    ``num_poses`` people (IMAGE mode: in VIDEO mode it would start from where people stood at the last
+    check, seconds before, and fit ghosts there). Once others are found, a third (VIDEO mode, opened
+    new each time) tracks everyone on every frame until nobody else has been seen for
+    ``person_check_s``. The person tracked keeps the first landmarker's pose; the others add only
+    people whose box is not that person's (``duplicate_overlap``).
     """
 
     name = "mediapipe"
@@ -76,14 +122,18 @@ class MediaPipeBackend:
     def __init__(self, options: MediaPipeOptions | None = None, *, model_path: Path | None = None) -> None:
         self.options = options if options is not None else MediaPipeOptions()
         self.model_path: Path | None = check_user_model(model_path) if model_path is not None else None
-        self._landmarker: Any = None
+        self._one: Any = None  # tracks one person; None when the crowd model answers every frame
+        self._look: Any = None  # the checks' fresh look for up to num_poses people
+        self._crowd: Any = None  # tracks up to num_poses people while others are in view
+        self._make: Callable[[int, bool], Any] | None = None  # (num_poses, video mode) -> a landmarker
+        self._check = PersonCheck(self.options.person_check_s * 1000.0)
         self._mp: Any = None
-        self._finalizer: weakref.finalize | None = None
+        self._finalizers: dict[int, weakref.finalize] = {}
         self._last_ts_ms: float | None = None
         self._last_mp_ts: int = -1
         # MediaPipe logs once more on the first frame that holds a person, so fd 2 stays silenced
-        # around detect() until then (non-noise lines are still written back by quiet_stderr).
-        self._quiet_calls = True
+        # around a landmarker's calls until then (non-noise lines are still written back by quiet_stderr).
+        self._quiet: set[int] = set()
 
     def __enter__(self: _B) -> _B:
         self.open()
@@ -92,12 +142,16 @@ class MediaPipeBackend:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def is_open(self) -> bool:
+        return self._make is not None
+
     def open(self) -> None:
         """Load the model (building the default bundle if needed). Does nothing if already open.
 
         Raises :class:`ModelError` if mediapipe or the model is missing or the model does not load.
         """
-        if self._landmarker is not None:
+        if self.is_open:
             return
         path = self.model_path if self.model_path is not None else ensure_bundle()
         try:
@@ -107,33 +161,51 @@ class MediaPipeBackend:
             raise ModelError(
                 f"mediapipe cannot be imported ({exc}); install mediapipe==0.10.21 (pip install mediapipe==0.10.21)"
             ) from exc
-        opts = vision.PoseLandmarkerOptions(
-            base_options=BaseOptions(model_asset_path=str(path)),
-            running_mode=vision.RunningMode.VIDEO,
-            num_poses=self.options.num_poses,
-            min_pose_detection_confidence=self.options.min_pose_detection_confidence,
-            min_pose_presence_confidence=self.options.min_pose_presence_confidence,
-            min_tracking_confidence=self.options.min_tracking_confidence,
-        )
-        with quiet_stderr() as log:
-            try:
-                landmarker = vision.PoseLandmarker.create_from_options(opts)
-            except (RuntimeError, ValueError) as exc:
-                log.discard = True  # its one useful line is in the message below
-                detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                raise ModelError(f"pose model {path}: cannot be loaded by mediapipe ({detail})") from exc
-        self._mp = mp
-        self._landmarker = landmarker
-        self._finalizer = weakref.finalize(self, landmarker.close)
-        self._last_ts_ms, self._last_mp_ts, self._quiet_calls = None, -1, True
+
+        def landmarker(num_poses: int, video: bool) -> Any:
+            opts = vision.PoseLandmarkerOptions(
+                base_options=BaseOptions(model_asset_path=str(path)),
+                running_mode=vision.RunningMode.VIDEO if video else vision.RunningMode.IMAGE,
+                num_poses=num_poses,
+                min_pose_detection_confidence=self.options.min_pose_detection_confidence,
+                min_pose_presence_confidence=self.options.min_pose_presence_confidence,
+                min_tracking_confidence=self.options.min_tracking_confidence,
+            )
+            with quiet_stderr() as log:
+                try:
+                    created = vision.PoseLandmarker.create_from_options(opts)
+                except (RuntimeError, ValueError) as exc:
+                    log.discard = True  # its one useful line is in the message below
+                    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                    raise ModelError(f"pose model {path}: cannot be loaded by mediapipe ({detail})") from exc
+            self._finalizers[id(created)] = weakref.finalize(self, created.close)
+            self._quiet.add(id(created))
+            return created
+
+        many = self.options.num_poses > 1
+        try:
+            if not many or self.options.person_check_s > 0:
+                self._one = landmarker(1, True)
+            if many:
+                self._look, self._crowd = (landmarker(self.options.num_poses, False), None) if self._one else (
+                    None, landmarker(self.options.num_poses, True))  # fmt: skip
+        except ModelError:
+            self.close()
+            raise
+        self._mp, self._make = mp, landmarker
+        self._check = PersonCheck(self.options.person_check_s * 1000.0)
+        self._last_ts_ms, self._last_mp_ts = None, -1
         self.model_path = path
 
     def close(self) -> None:
         """Release the model. Safe to call twice; the backend can be opened again afterwards."""
-        if self._finalizer is not None:
-            self._finalizer()
-            self._finalizer = None
-        self._landmarker = None
+        for finalizer in self._finalizers.values():
+            finalizer()
+        self._finalizers.clear()
+        self._one = self._look = self._crowd = self._make = None
+
+    def _drop(self, landmarker: Any) -> None:
+        self._finalizers.pop(id(landmarker))()
 
     def detect(self, frame: Frame) -> list[Pose]:
         """Every person found in ``frame`` (possibly none), landmarks in pixels of that frame.
@@ -142,7 +214,7 @@ class MediaPipeBackend:
         Two timestamps that round to the same millisecond are spaced 1 ms apart for MediaPipe.
         Raises :class:`ModelError` for a timestamp not after the previous one, or if inference fails.
         """
-        if self._landmarker is None:
+        if not self.is_open:
             self.open()
         ts = frame.timestamp_ms
         if not math.isfinite(ts):
@@ -156,17 +228,39 @@ class MediaPipeBackend:
         mp_ts = max(round(ts), self._last_mp_ts + 1)
         rgb = cv2.cvtColor(frame.image, cv2.COLOR_BGR2RGB)
         image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb)
-        try:
-            if self._quiet_calls:
-                with quiet_stderr():
-                    result = self._landmarker.detect_for_video(image, mp_ts)
-            else:
-                result = self._landmarker.detect_for_video(image, mp_ts)
-        except (RuntimeError, ValueError) as exc:
-            raise ModelError(f"pose model failed on frame {frame.index} ({ts:.1f} ms): {exc}") from exc
         self._last_ts_ms, self._last_mp_ts = ts, mp_ts
+        if self._one is None:  # num_poses > 1 with person_check_s 0: MediaPipe's own way, every frame
+            return self._run(self._crowd, image, mp_ts, frame)
+        tracked = self._run(self._one, image, mp_ts, frame)
+        if self._look is None or not self._check.due(ts):
+            return tracked
+        assert self._make is not None
+        if self._check.crowded(ts):
+            self._crowd = self._crowd or self._make(self.options.num_poses, True)
+            found = self._run(self._crowd, image, mp_ts, frame)
+        else:
+            if self._crowd is not None:  # nobody else for a while: the next crowd starts afresh
+                self._drop(self._crowd)
+                self._crowd = None
+            found = self._run(self._look, image, None, frame)
+        same = self.options.duplicate_overlap
+        others = [p for p in found if all(_overlap(p.bbox, mine.bbox) < same for mine in tracked)]
+        self._check.saw(ts, len(tracked) + len(others))
+        return tracked + others
+
+    def _run(self, landmarker: Any, image: Any, mp_ts: int | None, frame: Frame) -> list[Pose]:
+        """``landmarker``'s poses in ``image``: at ``mp_ts`` in VIDEO mode, or (None) in IMAGE mode."""
+        call = landmarker.detect if mp_ts is None else lambda im: landmarker.detect_for_video(im, mp_ts)
+        try:
+            if id(landmarker) in self._quiet:
+                with quiet_stderr():
+                    result = call(image)
+            else:
+                result = call(image)
+        except (RuntimeError, ValueError) as exc:
+            raise ModelError(f"pose model failed on frame {frame.index} ({frame.timestamp_ms:.1f} ms): {exc}") from exc
         if result.pose_landmarks:
-            self._quiet_calls = False
+            self._quiet.discard(id(landmarker))
         height, width = frame.image.shape[:2]
         world = result.pose_world_landmarks or [None] * len(result.pose_landmarks)
         poses = [_to_pose(lms, wlms, width, height) for lms, wlms in zip(result.pose_landmarks, world)]

@@ -4,7 +4,7 @@ Why: MediaPipe lets go of Python's interpreter lock while it infers, but takes i
 per frame; when another thread of the same process holds the lock then (decoding, metrics, result
 files), the model waits up to the 5 ms switch interval each time. Measured here: a 1080p frame that
 takes 15 ms alone took 43 ms beside one busy Python thread. In a process of its own, on a CPU of its
-own (:func:`_own_cpus`), the model runs as fast as it does alone.
+own if asked (:func:`own_cpus`), the model runs as fast as it does alone.
 
 How: :class:`PoseProcess` starts a Python running this module's :func:`main`, which opens the real
 backend and answers frame after frame. Pixels go through a ring of shared-memory slots (copied once,
@@ -127,7 +127,7 @@ def _stop_child(proc: subprocess.Popen, ring: list[_Ring], cpus: list[tuple[int,
     cpus.clear()
 
 
-def _own_cpus(child_pid: int) -> list[tuple[int, set[int]]]:
+def own_cpus(child_pid: int) -> list[tuple[int, set[int]]]:
     """Give the model's process every usable CPU but one, and the calling thread (with the threads
     and processes it starts from now on) that one. Returns what to restore: ``[(thread id, its CPUs)]``,
     empty where CPU affinity cannot be set (not Linux) or only one CPU is usable.
@@ -155,6 +155,7 @@ class PoseProcess:
 
     A :class:`~posecheck.pose.types.PoseBackend`: ``detect(frame)`` answers one frame; ``stream(frames)``
     yields ``(frame, poses)`` for every frame in order with up to ``in_flight`` frames at the model.
+    ``pin_cpus``: split the CPUs between the child and the calling thread while it runs (:func:`own_cpus`).
     Errors of the backend (a missing model, a bad timestamp) are raised here as the same
     :class:`~posecheck.errors.ModelError`; a child that dies raises one too.
     """
@@ -166,8 +167,10 @@ class PoseProcess:
         model_path: Path | None = None,
         options: Any = None,
         in_flight: int = IN_FLIGHT,
+        pin_cpus: bool = False,
     ) -> None:
         self.name = name
+        self.pin_cpus = pin_cpus
         self.model_path = model_path
         self.options = options
         self.in_flight = max(1, in_flight)
@@ -195,7 +198,7 @@ class PoseProcess:
             )
         except OSError as exc:
             raise ModelError(f"cannot start a process for the pose model ({exc.strerror or exc})") from None
-        self._cpus[:] = _own_cpus(self._proc.pid)
+        self._cpus[:] = own_cpus(self._proc.pid) if self.pin_cpus else []
         self._finalizer = weakref.finalize(self, _stop_child, self._proc, self._ring, self._cpus)
         self._sent = self._unread = 0
         try:

@@ -16,6 +16,7 @@ import numpy as np
 from ..errors import OutputError, PosecheckError
 from ..events import Summary
 from ..frame import Frame
+from ..processes import child_context
 from ..sources import DEFAULT_FPS, open_source
 from ..spec.schema import ExerciseSpec
 from .overlay import Overlay
@@ -79,15 +80,6 @@ class AnnotatedVideo:
             raise self._error
 
 
-def _child_context() -> mp.context.BaseContext:
-    """'fork' where there is one: the child starts before any reader thread exists, and the pose model
-    runs in a process of its own (see ``pipeline.analyze``), so the fork copies no model state; unlike
-    'spawn' it does not re-run the caller's main script, which a script without a main guard would not
-    survive. 'spawn' elsewhere.
-    """
-    return mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-
-
 def _next_step(steps: mp.Queue, parent: int) -> Step | None:
     """The parent's next step; None at the end, or when the parent has died without saying so."""
     while True:
@@ -138,7 +130,7 @@ class ReplayedAnnotatedVideo:
 
     def __init__(self, path: Path, spec: ExerciseSpec, source: str | Path, fps: float) -> None:
         self.path = path
-        ctx = _child_context()
+        ctx = child_context()
         self._steps: mp.Queue = ctx.Queue(maxsize=_QUEUE_DEPTH * 4)
         self._errors: mp.SimpleQueue = ctx.SimpleQueue()
         self._process = ctx.Process(
