@@ -21,6 +21,8 @@ examples:
   posecheck analyze my_lunges.mov --exercise lunge --out results/lunges --no-video
   posecheck analyze my_bridges.mp4 --spec my_tuned_bridge.toml --out results/
   posecheck analyze frames_folder/ --exercise clamshell --out results/   # an image folder
+  posecheck analyze monday/*.mp4 tuesday/ --exercise lunge --out results/week   # a batch, with an index
+  posecheck analyze clinic/ -e glute_bridge --out results/ --scheduler tcp://10.0.0.5:8786   # on Dask
 """
 
 
@@ -72,6 +74,15 @@ def say_error(exc: PosecheckError) -> None:
     print(f"posecheck: error: {exc}", file=sys.stderr)
 
 
+def model_options(args: argparse.Namespace):
+    """The pose model's options from --fast-model (None: the backend's defaults)."""
+    if not args.fast_model:
+        return None
+    from .pose.mediapipe_backend import FAST_PERSON_CHECK_S, MediaPipeOptions
+
+    return MediaPipeOptions(person_check_s=FAST_PERSON_CHECK_S)
+
+
 def worker_count(text: str) -> int:
     """--workers: a whole number of at least 1 (argparse reports the ValueError as a usage error)."""
     value = int(text)
@@ -81,21 +92,59 @@ def worker_count(text: str) -> int:
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
+    from .batch import is_batch
     from .pipeline import analyze
     from .sinks.terminal import format_summary
 
     spec = spec_from_args(args)
-    out = Path(args.out) if args.out else Path("results") / Path(str(args.source)).stem
+    if is_batch(args.source) or args.scheduler:
+        return _cmd_batch(args, spec)
+    source = args.source[0]
+    out = Path(args.out) if args.out else Path("results") / Path(str(source)).stem
+    workers = args.workers or usable_cpus()
     with terminate_as_interrupt():
         report = analyze(
-            args.source, spec, out, model_path=args.model, write_video=not args.no_video, quiet=args.quiet,
-            cache=not args.no_cache, workers=args.workers, pin_cpus=args.workers == 1,
+            source, spec, out, model_path=args.model, write_video=not args.no_video, quiet=args.quiet,
+            cache=not args.no_cache, workers=workers, pin_cpus=workers == 1, model_options=model_options(args),
         )  # fmt: skip
     if not args.quiet:
         say_notes(report.notes)
         print(format_summary(report.to_json(), spec))
         print(f"Results: {out}/")
     return 0
+
+
+def _cmd_batch(args: argparse.Namespace, spec: ExerciseSpec) -> int:
+    """Many videos: a results folder each under --out (default results/), an index, one progress line."""
+    from .batch import INDEX_CSV, MESSAGES, BatchProgress, Index, collect, plan_outputs, run_batch
+
+    out_root = Path(args.out) if args.out else Path("results")
+    items = plan_outputs(collect(args.source), out_root)
+    cpus = usable_cpus()
+    jobs = args.jobs or min(cpus, len(items))
+    options = {
+        "model_path": args.model, "write_video": not args.no_video, "quiet": True, "cache": not args.no_cache,
+        "workers": args.workers or max(1, cpus // jobs), "model_options": model_options(args),
+    }  # fmt: skip
+    submit = None
+    if args.scheduler:
+        from .cluster import dask_submitter
+
+        submit = dask_submitter(args.scheduler, spec, options)
+    index = Index(out_root)
+    progress = BatchProgress(len(items)) if not args.quiet else None
+    with terminate_as_interrupt():
+        rows = run_batch(
+            items, spec, index, jobs=jobs, options=options, progress=progress.update if progress else lambda r: None,
+            submit=submit,
+        )  # fmt: skip
+    counts = {status: sum(1 for r in rows if r.status == status) for status in ("ok", "skipped", "failed")}
+    if not args.quiet or counts["failed"]:
+        print(MESSAGES["summary"].format(
+            ok=counts["ok"], total=len(items), skipped=counts["skipped"], failed=counts["failed"],
+            index=out_root / INDEX_CSV,
+        ))  # fmt: skip
+    return 1 if counts["failed"] else 0
 
 
 def _cmd_specs(args: argparse.Namespace) -> int:
@@ -125,9 +174,15 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=ANALYZE_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("source", help="video file (mp4, avi, mov, mkv, webm, gif) or a folder of images")
+    p.add_argument(
+        "source", nargs="+",
+        help="video file (mp4, avi, mov, mkv, webm, gif) or a folder of images; several videos, or folders of "
+        "videos, are a batch: a results folder each under --out, and an index (index.csv, index.json)",
+    )  # fmt: skip
     add_exercise_args(p, "an exercise spec file of your own (TOML)")
-    p.add_argument("--out", "-o", type=Path, help="output folder (default: results/<video name>)")
+    p.add_argument(
+        "--out", "-o", type=Path, help="output folder (default: results/<video name>; for a batch, results/)"
+    )
     p.add_argument("--no-video", action="store_true", help="skip writing annotated.mp4")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
     p.add_argument(
@@ -135,9 +190,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the pose model even if this video's pose track is in the cache (and do not cache it)",
     )  # fmt: skip
     p.add_argument(
-        "--workers", type=worker_count, default=usable_cpus(), metavar="N",
-        help="pose model processes for one video (default: one per CPU, %(default)s here); a video of 12 s or "
-        "more is cut into segments that they work on at once; 1: one process, on a CPU of its own",
+        "--workers", type=worker_count, default=None, metavar="N",
+        help=f"pose model processes per video (default: one per CPU, {usable_cpus()} here, shared by a batch's "
+        "jobs); a video of 12 s or more is cut into segments that they work on at once; 1: one process, on a "
+        "CPU of its own",
+    )
+    p.add_argument(
+        "--fast-model", action="store_true",
+        help="track one person and look for others every 2 s instead of running the person detector on every "
+        "frame: about 1.4x faster, less accurate (see README, Speed)",
+    )
+    p.add_argument(
+        "--jobs", "-j", type=worker_count, default=None, metavar="N",
+        help="for a batch: videos analysed at once (default: one per CPU, at most one per video)",
+    )
+    p.add_argument(
+        "--scheduler", metavar="ADDRESS",
+        help="for a batch: run it on this Dask scheduler (e.g. tcp://host:8786); needs posecheck[cluster], and "
+        "the videos and --out at the same paths on every worker",
     )  # fmt: skip
     p.set_defaults(func=_cmd_analyze)
 

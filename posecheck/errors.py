@@ -53,6 +53,12 @@ class DisplayError(PosecheckError):
     exit_code = 7
 
 
+class ClusterError(PosecheckError):
+    """A batch cannot be run on the Dask cluster named (distributed missing, scheduler unreachable)."""
+
+    exit_code = 8
+
+
 class OutputError(PosecheckError):
     """A result file or folder cannot be written."""
 

@@ -212,8 +212,10 @@ def model_identity(backend_name: str, model_path: Path | None, options: Any) -> 
         model = {"file": Path(model_path).name, "sha256": content_hash(Path(model_path))}
     else:
         model = {"bundle": bundle_name()}
-    opts = options if options is not None else MediaPipeOptions()
-    return {"backend": backend_name, "model": model, "options": dataclasses.asdict(opts)}
+    opts = dataclasses.asdict(options if options is not None else MediaPipeOptions())
+    if not opts.get("person_check_s"):
+        opts.pop("person_check_s", None)  # MediaPipe's own way: the key tracks made before the option had
+    return {"backend": backend_name, "model": model, "options": opts}
 
 
 def analyze(
@@ -229,6 +231,7 @@ def analyze(
     write_html: bool = True,
     workers: int = 1,
     pin_cpus: bool = False,
+    model_options: Any = None,
 ) -> Report:
     """Analyse a recorded video (or image folder) and write report.json, frames.csv, pose_track.npz and
     annotated.mp4 into ``out_dir`` (posecheck's files from an earlier run there are replaced first).
@@ -242,6 +245,8 @@ def analyze(
     many child processes work on at once (:mod:`posecheck.pose.segments`; the CLI's default is one per
     CPU). The annotated video is drawn in one more child process. Children are started with 'fork'
     where there is one (:func:`posecheck.processes.child_context`).
+    ``model_options``: the backend's options (for mediapipe a :class:`MediaPipeOptions`; e.g.
+    ``person_check_s=2.0`` for the faster, less accurate one-person tracking); ignored with ``backend``.
     ``pin_cpus``: with one model process, give it every CPU but one and this thread (and the threads
     it starts later) that one (:func:`posecheck.pose.process.own_cpus`; the CLI does; restored when
     the run ends). Off by default: a library does not move its caller's threads.
@@ -274,7 +279,9 @@ def analyze(
 
     with open_source(source) as src, ExitStack() as stack:
         info: VideoInfo = src.info
-        identity = model_identity(getattr(backend, "name", "mediapipe"), model_path, getattr(backend, "options", None))
+        identity = model_identity(
+            getattr(backend, "name", "mediapipe"), model_path, getattr(backend, "options", model_options)
+        )
         meta: dict[str, Any] = {"source": str(source), "fps": info.fps, **identity}
         key, cached = None, None
         if not info.is_live:
@@ -298,12 +305,14 @@ def analyze(
                 info.frame_count, info.fps, workers)) > 1:
                 segments = stack.enter_context(ParallelPoses(
                     source, frame_count=info.frame_count, fps=info.fps, size=(info.width, info.height),
-                    workers=workers, model_path=model_path,
+                    workers=workers, model_path=model_path, options=model_options,
                 ))  # fmt: skip
                 pose_backend, frames = segments, segments.frames()
             else:
                 pose_backend = stack.enter_context(
-                    backend or create_backend(model_path=model_path, own_process=workers > 0, pin_cpus=pin_cpus)
+                    backend or create_backend(
+                        model_path=model_path, options=model_options, own_process=workers > 0, pin_cpus=pin_cpus
+                    )
                 )
             writer = TrackWriter(out / TRACK_NAME, meta, max_poses=identity["options"].get("num_poses", 2))
             sinks.add(FramesCsv(out / FRAMES_NAME, spec))

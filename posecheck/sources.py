@@ -362,7 +362,7 @@ def _check_video_path(path: Path) -> None:
         raise SourceError(f"{path}: cannot be opened ({exc.strerror}); check its permissions") from None
 
 
-def _natural_key(name: str) -> list[str | int]:
+def natural_key(name: str) -> list[str | int]:
     return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
 
 
@@ -385,7 +385,7 @@ class ImageFolderSource(FrameSource):
             raise SourceError(f"{self.path}: cannot list the folder ({exc.strerror}); check its permissions") from None
         self.files = sorted(
             (p for p in entries if p.suffix.lower() in IMAGE_EXTENSIONS and not p.name.startswith(".") and p.is_file()),
-            key=lambda p: _natural_key(p.name),
+            key=lambda p: natural_key(p.name),
         )
         if not self.files:
             raise SourceError(

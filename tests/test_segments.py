@@ -105,7 +105,7 @@ def test_a_second_person_is_noticed_within_a_check_period_and_followed_out_again
     images = _frames(SAMPLE_VIDEOS / "lunge_demo.mp4", 200)
     empty = np.full_like(images[0], 200)
     counts = []
-    with create_backend(options=MediaPipeOptions(person_check_s=1.0)) as backend:
+    with create_backend(options=MediaPipeOptions(person_check_s=1.0)) as backend:  # --fast-model's way
         selector = PersonSelector()
         for i in range(240):
             t = i * 1000.0 / 30
@@ -127,7 +127,7 @@ def test_segments_give_every_frame_once_with_the_times_of_one_read(private_cache
         times.append(cap.get(cv2.CAP_PROP_POS_MSEC))
     size = (int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
     cap.release()
-    with ParallelPoses(path, frame_count=len(times), fps=15.0, size=size, workers=2) as poses:
+    with ParallelPoses(path, frame_count=len(times), fps=30.0, size=size, workers=2) as poses:
         got = [(f.index, f.timestamp_ms, f.size, len(poses.detect(f))) for f in poses.frames()]
         assert len(poses.segments) > 2 and poses.reseeked == 0
     assert [g[0] for g in got] == list(range(len(times)))
@@ -139,10 +139,15 @@ def test_segments_give_every_frame_once_with_the_times_of_one_read(private_cache
 def test_a_seek_that_lands_wrong_is_decoded_again_from_the_start(private_cache, short_segments, monkeypatch):
     monkeypatch.setattr(segments, "_continues", lambda before, after: after.seeked is False)
     path = SAMPLE_VIDEOS / "clamshell_demo.mp4"
-    with ParallelPoses(path, frame_count=200, fps=15.0, size=(640, 480), workers=2) as poses:
-        indices = [f.index for f in poses.frames()]
-        assert poses.reseeked == len(poses.segments) - 1
-    assert indices == list(range(len(indices))) and len(indices) >= 200
+    with ParallelPoses(path, frame_count=900, fps=30.0, size=(640, 480), workers=2) as poses:
+        third = poses.segments[2].start
+        indices = []
+        for frame in poses.frames():  # the first three segments are enough to see it
+            if frame.index >= third:
+                break
+            indices.append(frame.index)
+        assert poses.reseeked == 2
+    assert indices == list(range(third))
 
 
 def _outcome(report: dict) -> list[tuple]:
@@ -150,7 +155,7 @@ def _outcome(report: dict) -> list[tuple]:
 
 
 @pytest.mark.model
-@pytest.mark.parametrize("name", ["lunge_demo", "glute_bridge_demo"])
+@pytest.mark.parametrize("name", ["lunge_demo"])  # all samples and real clips: benchmarks/accuracy.py --workers 2
 def test_analysed_in_segments_the_counts_and_faults_are_those_of_one_process(
     name, recorded, shared_tracks, short_segments, tmp_path
 ):
@@ -163,3 +168,11 @@ def test_analysed_in_segments_the_counts_and_faults_are_those_of_one_process(
     assert report["rep_count"] == whole["rep_count"] > 0
     assert _outcome(report) == _outcome(whole)
     assert report["frames"] == whole["frames"]
+
+
+def test_the_default_model_keeps_the_cache_keys_of_earlier_tracks_and_the_fast_one_has_its_own():
+    from posecheck.pipeline import model_identity
+
+    default = model_identity("mediapipe", None, MediaPipeOptions())["options"]
+    fast = model_identity("mediapipe", None, MediaPipeOptions(person_check_s=2.0))["options"]
+    assert "person_check_s" not in default and fast["person_check_s"] == 2.0

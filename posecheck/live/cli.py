@@ -120,7 +120,7 @@ def run_live(args: argparse.Namespace) -> int:
         # In its own process the model is not held up by the window and camera threads of this one
         # (benchmarks/live_latency.py --compare, 30 s headless: 0.1% of frames dropped instead of 1.4%,
         # p95 latency 35 ms instead of 60; with a window: 0.9% instead of 2.0%, latency the same).
-        with create_backend(model_path=args.model, options=backend_options, own_process=True) as backend:
+        with create_backend(model_path=args.model, options=backend_options, own_process=True, pin_cpus=True) as backend:
             if args.headless:
                 print(f"{spec.name}: live from {source.info.source}, headless; Ctrl-C ends the session", flush=True)
             with terminate_as_interrupt():

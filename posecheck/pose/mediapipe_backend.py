@@ -30,17 +30,22 @@ _B = TypeVar("_B", bound="MediaPipeBackend")
 class MediaPipeOptions:
     """Thresholds of the MediaPipe pose landmarker; the defaults are MediaPipe's own, except num_poses.
 
+    ``MediaPipeOptions(person_check_s=FAST_PERSON_CHECK_S)`` is the faster setting (``--fast-model``).
+
     ``num_poses``: most people reported per frame. 2 lets a second person in view be noticed (and the
     :class:`~posecheck.pose.selection.PersonSelector` follow the one exercising).
-    ``person_check_s``: with num_poses > 1, how the others are looked for. MediaPipe runs its person
-    detector on every frame while fewer than ``num_poses`` people are tracked, which costs a third of
-    the frame rate (on the 1080p lunge clip here: 18 fps against 26-30 for one person tracked). So
-    the model tracks one person (the detector runs only when that person is lost) and, once every
-    ``person_check_s`` of the video's time, a second model looks for up to ``num_poses`` people. While
-    it finds more than one, it answers every frame, until it has found one or nobody for
-    ``person_check_s``. Checks fall on a fixed grid of timestamps (multiples of ``person_check_s``),
-    so a video analysed in segments sees the same checks as one analysed whole. 0: the second model
-    answers every frame (MediaPipe's own behaviour for num_poses > 1; the slowest).
+    ``person_check_s``: with num_poses > 1, how the others are looked for. 0 (the default): MediaPipe's
+    own way: its person detector runs on every frame while fewer than ``num_poses`` people are tracked,
+    which costs a third of the frame rate (on the 1080p lunge clip here 18-20 fps against 26-31 with
+    one person tracked). Above 0: the model tracks one person (the detector runs only when that person
+    is lost) and once every ``person_check_s`` of the video's time looks afresh for up to ``num_poses``
+    people; while it finds others, they are tracked on every frame too, until none has been seen for
+    ``person_check_s``. Checks fall on a fixed grid of timestamps (multiples of ``person_check_s``), so
+    a video analysed in segments sees the same checks. Faster, but less accurate: the tracker alone
+    sometimes holds on to a partial fit of the person for several frames, where the detector would
+    start afresh; on the robustness suite's held seeds (``benchmarks/robustness.py``) exact clamshell
+    counts fell from 85% to 62% and bridge counts from 54% to 46%, so it is an option
+    (``posecheck analyze --fast-model``), not the default.
     ``min_pose_detection_confidence``: score in [0, 1] the person detector needs to start a pose.
     ``min_pose_presence_confidence``: score in [0, 1] the landmark model needs to report the pose.
     ``min_tracking_confidence``: score in [0, 1] below which tracking is dropped and the detector runs
@@ -52,7 +57,7 @@ class MediaPipeOptions:
     """
 
     num_poses: int = 2
-    person_check_s: float = 2.0
+    person_check_s: float = 0.0
     min_pose_detection_confidence: float = 0.5
     min_pose_presence_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
@@ -75,6 +80,10 @@ class MediaPipeOptions:
             raise ModelError(
                 f"MediaPipeOptions.duplicate_overlap must be a positive number, got {self.duplicate_overlap!r}"
             )
+
+
+#: ``person_check_s`` of ``--fast-model``: a second person is noticed within 2 s, for 3-6% of the frame rate.
+FAST_PERSON_CHECK_S = 2.0
 
 
 @dataclass

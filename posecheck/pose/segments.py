@@ -12,8 +12,8 @@ Exactness: a seek is trusted only when the frames it lands on have the index and
 the previous segment gave them (the overlap is compared); otherwise that segment is decoded again
 from the start of the file. The landmarks are not bit for bit those of one process (tracking takes
 its region from the previous frame, so two runs that started apart stay a pixel or so apart); the
-counts and faults are, on every sample and real clip here (``tests/test_segments.py``,
-``benchmarks/speed.py``).
+counts and faults are the same on the samples and real clips here (``tests/test_segments.py``;
+``benchmarks/accuracy.py --workers 2``).
 
 Usage::
 
@@ -112,7 +112,10 @@ def extract(
     found: list[list[Pose]] = []
     stop = segment.stop if segment.stop is not None else math.inf
     start = segment.first if seek else 0
-    with VideoFileSource(path, start=start) as source, create_backend(backend, model_path=model_path, options=options) as model:
+    with (
+        VideoFileSource(path, start=start) as source,
+        create_backend(backend, model_path=model_path, options=options) as model,
+    ):
         frames = iter(source)
         for frame in frames:
             if frame.index >= stop:
