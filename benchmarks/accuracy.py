@@ -18,6 +18,7 @@ import re
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,7 @@ from scoring import ClipScore, score_faults, score_metrics, summarise  # noqa: E
 
 from posecheck.errors import PosecheckError  # noqa: E402
 from posecheck.pipeline import analyze  # noqa: E402
+from posecheck.pose.segments import usable_cpus  # noqa: E402
 from posecheck.spec import find_spec  # noqa: E402
 from posecheck.synth import load_truth  # noqa: E402
 
@@ -89,11 +91,15 @@ def run_clip(path: Path, spec_id: str, out_root: Path) -> tuple[dict | None, Pat
     return report, out, time.perf_counter() - start
 
 
-def evaluate(synthetic_dirs: list[Path], include_real: bool, work: Path) -> list[ClipScore]:
+def evaluate(synthetic_dirs: list[Path], include_real: bool, work: Path, jobs: int = 1) -> list[ClipScore]:
+    """Analyse every clip (``jobs`` at a time, each with its own model process) and score it."""
+    clips = [(clip, *load_truth(clip)) for clip in synthetic_clips(synthetic_dirs)]
+    real = real_clips() if include_real else []
+    runs = [(clip, truth["exercise"]) for clip, truth, _ in clips] + [(path, spec_id) for path, spec_id, *_ in real]
+    with ThreadPoolExecutor(max(1, jobs)) as pool:
+        done = list(pool.map(lambda run: run_clip(*run, work), runs))
     scores: list[ClipScore] = []
-    for clip in synthetic_clips(synthetic_dirs):
-        truth, arrays = load_truth(clip)
-        report, out, secs = run_clip(clip, truth["exercise"], work)
+    for (clip, truth, arrays), (report, out, secs) in zip(clips, done):
         expected = truth["rep_count"] if truth.get("reps") else None
         score = ClipScore(clip.name, truth["exercise"], truth.get("view", "?"), expected,
                           report["rep_count"] if report else 0)  # fmt: skip
@@ -104,11 +110,9 @@ def evaluate(synthetic_dirs: list[Path], include_real: bool, work: Path) -> list
                 score.fault_rows.append("no hold reported")
         scores.append(score)
         print(f"  {clip.name}: {secs:.1f} s", file=sys.stderr)
-    if include_real:
-        for path, spec_id, expected, view in real_clips():
-            report, _, secs = run_clip(path, spec_id, work)
-            scores.append(ClipScore(path.name, spec_id, f"real-{view}", expected, report["rep_count"] if report else 0))
-            print(f"  {path.name}: {secs:.1f} s", file=sys.stderr)
+    for (path, spec_id, expected, view), (report, _, secs) in zip(real, done[len(clips):]):
+        scores.append(ClipScore(path.name, spec_id, f"real-{view}", expected, report["rep_count"] if report else 0))
+        print(f"  {path.name}: {secs:.1f} s", file=sys.stderr)
     return scores
 
 
@@ -151,12 +155,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write-baseline", action="store_true")
     parser.add_argument("--check", action="store_true", help="fail if below the committed baseline")
     parser.add_argument("--workers", type=int, default=1, help="model processes per clip (2+: segments, no cache)")
+    parser.add_argument("--jobs", "-j", type=int, default=None, help="clips analysed at once (default: CPUs / workers)")
     args = parser.parse_args(argv)
     global WORKERS
     WORKERS = args.workers
     dirs = ([] if args.no_samples else [ROOT / "sample_videos"]) + args.synthetic
     with tempfile.TemporaryDirectory() as work:
-        scores = evaluate(dirs, not args.no_real, Path(work))
+        jobs = args.jobs or max(1, usable_cpus() // max(1, args.workers))
+        scores = evaluate(dirs, not args.no_real, Path(work), jobs)
     summary = summarise(scores)
     print_table(scores, summary)
     baselines = json.loads(BASELINE.read_text()) if BASELINE.is_file() else {}

@@ -105,10 +105,16 @@ class TrackCache:
         return None
 
     def _trim(self, keep: Path) -> None:
-        files = sorted(self.folder.glob("*.npz"), key=lambda p: p.stat().st_mtime, reverse=True)
+        sizes = []
+        for path in self.folder.glob("*.npz"):
+            try:
+                info = path.stat()
+            except OSError:  # removed meanwhile by another run trimming the same cache
+                continue
+            sizes.append((info.st_mtime, info.st_size, path))
         total = 0
-        for path in files:
-            total += path.stat().st_size
+        for _, size, path in sorted(sizes, key=lambda s: s[0], reverse=True):
+            total += size
             if total > self.max_bytes and path != keep:
                 self._remove(path)
 

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import PosecheckError, SpecError
+from .interrupts import terminate_as_interrupt
 from .pose.segments import usable_cpus
 from .spec import ExerciseSpec, find_spec, json_schema, list_specs, load_spec
 
@@ -44,24 +41,6 @@ def spec_from_args(args: argparse.Namespace) -> ExerciseSpec:
     if args.exercise:
         return find_spec(args.exercise)
     raise SpecError("no exercise given: add --exercise NAME (see `posecheck specs`) or --spec FILE")
-
-
-@contextmanager
-def terminate_as_interrupt() -> Iterator[None]:
-    """Within the block, SIGTERM (``kill``, ``timeout``, a service manager) ends the run as Ctrl-C does:
-    cleanly, with its report and everything recorded so far."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGTERM"):
-        yield
-        return
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def say_notes(notes: tuple[str, ...] | list[str]) -> None:

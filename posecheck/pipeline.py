@@ -15,6 +15,7 @@ from .errors import NoPersonError, PosecheckError, output_error, writing
 from .evaluator import Evaluator
 from .events import Event, HoldEnded, RepCompleted, Summary
 from .frame import Frame, VideoInfo
+from .interrupts import FrameBoundary
 from .pose import PersonSelector, Pose, PoseBackend, create_backend, detect_each
 from .sampler import Sample, Sampler
 from .sinks import Sink, Step
@@ -154,15 +155,19 @@ def run_loop(
     sampler: Measures | None = None,
     track: TrackWriter | None = None,
 ) -> None:
-    """Run every frame through pose → (track) → metrics → evaluator → sinks, updating ``stats``."""
+    """Run every frame through pose → (track) → metrics → evaluator → sinks, updating ``stats``. A
+    Ctrl-C or SIGTERM ends the loop between frames (:class:`~posecheck.interrupts.FrameBoundary`)."""
     selector = selector or PersonSelector()
     sampler = sampler or Sampler(evaluator.spec)
     out = sinks if isinstance(sinks, SinkSet) else None
-    for frame, poses in detect_each(frames, backend):
-        pose = selector.update(poses, frame.timestamp_ms)
-        if track is not None:
-            track.update(frame, poses, followed_index(poses, pose))
-        evaluate_step(frame, sampler.update(pose, frame.timestamp_ms, selector.people_in_view), evaluator, out or sinks, stats)
+    with FrameBoundary() as boundary:
+        for frame, poses in detect_each(frames, backend):
+            with boundary.step():
+                pose = selector.update(poses, frame.timestamp_ms)
+                if track is not None:
+                    track.update(frame, poses, followed_index(poses, pose))
+                sample = sampler.update(pose, frame.timestamp_ms, selector.people_in_view)
+                evaluate_step(frame, sample, evaluator, out or sinks, stats)
 
 
 def evaluate_step(

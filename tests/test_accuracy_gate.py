@@ -10,6 +10,8 @@ import sys
 import pytest
 from conftest import ROOT
 
+from posecheck.pose.segments import usable_cpus
+
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import accuracy  # noqa: E402
@@ -19,7 +21,8 @@ pytestmark = pytest.mark.model
 
 def test_accuracy_on_the_sample_clips_does_not_drop_below_the_baseline(tmp_path, shared_tracks):
     baseline = json.loads(accuracy.BASELINE.read_text())["fast"]
-    scores = accuracy.evaluate([ROOT / "sample_videos"], include_real=False, work=tmp_path)
+    jobs = usable_cpus()  # a model process per CPU, a clip each
+    scores = accuracy.evaluate([ROOT / "sample_videos"], include_real=False, work=tmp_path, jobs=jobs)
     summary = accuracy.summarise(scores)
     accuracy.print_table(scores, summary)
     assert summary["clips"] == baseline["clips"]  # no clips scored would fail nothing below

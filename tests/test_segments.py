@@ -176,3 +176,14 @@ def test_the_default_model_keeps_the_cache_keys_of_earlier_tracks_and_the_fast_o
     default = model_identity("mediapipe", None, MediaPipeOptions())["options"]
     fast = model_identity("mediapipe", None, MediaPipeOptions(person_check_s=2.0))["options"]
     assert "person_check_s" not in default and fast["person_check_s"] == 2.0
+
+
+@pytest.mark.model
+def test_a_segment_under_way_when_the_run_stops_is_dropped_at_once(private_cache, short_segments):
+    path = SAMPLE_VIDEOS / "clamshell_demo.mp4"
+    with ParallelPoses(path, frame_count=900, fps=30.0, size=(640, 480), workers=2) as poses:
+        next(iter(poses.frames()))  # the first segment is done; the third has just begun
+        third = poses.segments[2]
+    futures = poses._futures
+    assert len(futures[2].result().index) < third.stop - third.first
+    assert all(f.cancelled() or len(f.result().index) < 10 for f in futures[3:])

@@ -94,7 +94,8 @@ def default_out(now: datetime | None = None) -> Path:
 def run_desk(args: argparse.Namespace) -> int:
     """Handler of ``posecheck desk``. Checks run cheapest first: option values, the source, the output
     folder, then the model. Returns 0; raises PosecheckError (or KeyboardInterrupt) after the summary."""
-    from ..cli import say_notes, terminate_as_interrupt
+    from ..cli import say_notes
+    from ..interrupts import terminate_as_interrupt
     from ..live.voice import SilentVoice, make_voice
     from ..pose import create_backend
     from ..pose.mediapipe_backend import MediaPipeOptions

@@ -8,7 +8,8 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from ..cli import add_exercise_args, spec_from_args, terminate_as_interrupt
+from ..cli import add_exercise_args, spec_from_args
+from ..interrupts import terminate_as_interrupt
 from ..errors import OutputError, SpecError
 from .keys import HELP
 

@@ -26,6 +26,9 @@ from __future__ import annotations
 
 import math
 import os
+import signal
+import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -49,6 +52,8 @@ WARM_S = 0.4
 WARM_FRAMES = 10
 #: A video shorter than this is analysed in one process: starting a pool would cost more than it saves.
 MIN_PARALLEL_S = 12.0
+#: How often a worker looks whether its parent is still there (s).
+PARENT_POLL_S = 0.25
 #: Two frame times closer than this (ms) are the same time.
 _SAME_MS = 0.5
 
@@ -122,16 +127,32 @@ def extract(
                 break
             if frame.index < segment.first:
                 continue
+            if _stop is not None and _stop.is_set():
+                break  # nobody waits for this segment any more
             index.append(frame.index)
             t_ms.append(frame.timestamp_ms)
             found.append(model.detect(frame))
     return SegmentPoses(segment, np.asarray(index, np.int64), np.asarray(t_ms, np.float64), found, seek)
 
 
-def _start_worker() -> None:
-    import signal
+#: Set in a pool's workers: the parent asks them to stop (it was interrupted, or a segment failed).
+_stop: Any = None
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which shuts the pool down
+
+def _start_worker(parent: int, stop: Any) -> None:
+    global _stop
+    _stop = stop
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops the pool
+    threading.Thread(target=_end_with, args=(parent,), name="posecheck-parent-watch", daemon=True).start()
+
+
+def _end_with(parent: int) -> None:
+    """End this worker once ``parent`` is gone (killed: it could not shut the pool down). A pool's
+    worker would otherwise finish its segment and wait for the next forever, holding the parent's
+    output pipes open."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL_S)
+    os._exit(1)
 
 
 class ParallelPoses:
@@ -163,6 +184,7 @@ class ParallelPoses:
         self._args = (backend, model_path, options)
         self._blank = np.broadcast_to(np.zeros((1, 1, 3), np.uint8), (size[1], size[0], 3))
         self._pool: ProcessPoolExecutor | None = None
+        self._stop: Any = None
         self._futures: list[Future[SegmentPoses]] = []
         self._current: list[Pose] = []
         self._current_index = -1
@@ -178,11 +200,17 @@ class ParallelPoses:
         """Start the pool and hand it every segment (they are taken in order)."""
         if self._pool is not None:
             return
-        self._pool = ProcessPoolExecutor(self.workers, mp_context=model_context(), initializer=_start_worker)
+        context = model_context()
+        self._stop = context.Event()
+        self._pool = ProcessPoolExecutor(
+            self.workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(), self._stop)
+        )
         self._futures = [self._pool.submit(extract, self.path, s, *self._args) for s in self.segments]
 
     def close(self) -> None:
+        """Stop the workers and wait for them: a segment still under way is no longer wanted."""
         if self._pool is not None:
+            self._stop.set()
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 

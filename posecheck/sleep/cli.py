@@ -87,7 +87,7 @@ def add_sleep_parser(sub: Any) -> None:
 
 
 def _cmd_sleep(args: argparse.Namespace) -> int:
-    from ..cli import terminate_as_interrupt
+    from ..interrupts import terminate_as_interrupt
 
     options = options_from_args(args)
     with terminate_as_interrupt():
