@@ -27,12 +27,11 @@ from __future__ import annotations
 import math
 import os
 import signal
-import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -40,7 +39,7 @@ import numpy as np
 
 from ..errors import ModelError
 from ..frame import Frame
-from ..processes import model_context
+from ..processes import exit_with_parent, model_context
 from .types import Pose
 
 #: Media seconds per segment: long enough that the warm-up costs little, short enough that the loop
@@ -52,8 +51,6 @@ WARM_S = 0.4
 WARM_FRAMES = 10
 #: A video shorter than this is analysed in one process: starting a pool would cost more than it saves.
 MIN_PARALLEL_S = 12.0
-#: How often a worker looks whether its parent is still there (s).
-PARENT_POLL_S = 0.25
 #: Two frame times closer than this (ms) are the same time.
 _SAME_MS = 0.5
 
@@ -135,24 +132,17 @@ def extract(
     return SegmentPoses(segment, np.asarray(index, np.int64), np.asarray(t_ms, np.float64), found, seek)
 
 
-#: Set in a pool's workers: the parent asks them to stop (it was interrupted, or a segment failed).
-_stop: Any = None
+#: Set in a pool's workers: the parent no longer wants the segments under way (it is closing the pool).
+_stop: EventType | None = None
 
 
-def _start_worker(parent: int, stop: Any) -> None:
+def _start_worker(parent: int, stop: EventType) -> None:
     global _stop
     _stop = stop
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops the pool
-    threading.Thread(target=_end_with, args=(parent,), name="posecheck-parent-watch", daemon=True).start()
-
-
-def _end_with(parent: int) -> None:
-    """End this worker once ``parent`` is gone (killed: it could not shut the pool down). A pool's
-    worker would otherwise finish its segment and wait for the next forever, holding the parent's
-    output pipes open."""
-    while os.getppid() == parent:
-        time.sleep(PARENT_POLL_S)
-    os._exit(1)
+    # A killed parent cannot shut the pool down: its worker would finish its segment, then wait for the
+    # next forever, holding the parent's output pipes open.
+    exit_with_parent(parent)
 
 
 class ParallelPoses:
@@ -184,7 +174,7 @@ class ParallelPoses:
         self._args = (backend, model_path, options)
         self._blank = np.broadcast_to(np.zeros((1, 1, 3), np.uint8), (size[1], size[0], 3))
         self._pool: ProcessPoolExecutor | None = None
-        self._stop: Any = None
+        self._stop: EventType | None = None
         self._futures: list[Future[SegmentPoses]] = []
         self._current: list[Pose] = []
         self._current_index = -1
@@ -210,6 +200,7 @@ class ParallelPoses:
     def close(self) -> None:
         """Stop the workers and wait for them: a segment still under way is no longer wanted."""
         if self._pool is not None:
+            assert self._stop is not None
             self._stop.set()
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
