@@ -21,7 +21,8 @@ with ``posecheck.tune.evaluate`` and takes seconds.
 
 Cost (2 cores): the renderer draws ~8 frames/s (~16 with the still moments it repeats) and analysing
 takes ~14 frames/s with the model's start-up, so clips are rendered at :data:`DEFAULT_FPS` frames/s: the
-first run of the default 104 clips (~19,000 frames) took 42 minutes, a re-score takes ~3 s.
+first run of the default 104 clips (~19,000 frames) took 42 minutes on one core; ``--jobs`` (default one per
+CPU) analyses clips at once. A re-score takes ~3 s.
 ``--fps 30`` renders at full rate (twice the frames, other cache keys).
 """
 
@@ -33,6 +34,7 @@ import json
 import math
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +48,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from scoring import match_items  # noqa: E402
 
 from posecheck.errors import PosecheckError  # noqa: E402
+from posecheck.pose.segments import usable_cpus  # noqa: E402
 from posecheck.synth.clip import parse_clip  # noqa: E402
 from posecheck.synth.generate import GENERATOR_VERSION, build_timeline  # noqa: E402
 from posecheck.synth.motions import EXERCISES  # noqa: E402
@@ -383,15 +386,17 @@ def score_clip(seed_set: str, desc: dict[str, Any], truth: dict[str, Any], repor
 
 
 def run_suite(plan: list[tuple[str, str, int]], work: Path, spec_dir: Path | None = None, fps: int = DEFAULT_FPS,
-              log: Any = sys.stderr) -> list[ClipResult]:
-    """Render (once), analyse (once) and score every (seed set, exercise, seed) of ``plan``."""
+              log: Any = sys.stderr, jobs: int = 1) -> list[ClipResult]:
+    """Render (once), analyse (once, ``jobs`` clips at a time) and score every (seed set, exercise, seed)
+    of ``plan``."""
     from posecheck.spec import find_spec
     from posecheck.synth.truth import load_truth
     from posecheck.tune import evaluate
 
     specs = {ex: find_spec(ex, spec_dir) if spec_dir else find_spec(ex) for ex in SUITE_EXERCISES}
-    results = []
-    for seed_set, ex, seed in plan:
+
+    def prepare(item: tuple[str, str, int]) -> tuple[dict[str, Any], Path, Any]:
+        seed_set, ex, seed = item
         desc = draw_clip(ex, seed, fps)
         folder = clip_folder(work, desc)
         video, render_s = ensure_render(desc, folder)
@@ -399,6 +404,13 @@ def run_suite(plan: list[tuple[str, str, int]], work: Path, spec_dir: Path | Non
         if render_s or model_s:
             print(f"  {seed_set} {desc['name']}: rendered in {render_s:.1f} s, analysed in {model_s:.1f} s",
                   file=log, flush=True)
+        return desc, folder, track
+
+    results = []
+    # Each analysis has its own model process, so clips analysed at once share the cores.
+    with ThreadPoolExecutor(max(1, jobs)) as pool:
+        prepared = list(pool.map(prepare, plan))
+    for (seed_set, ex, _), (desc, folder, track) in zip(plan, prepared):
         truth, _ = load_truth(folder / "clip")
         report = evaluate(track, specs[ex]).to_json()
         results.append(score_clip(seed_set, desc, truth, report, specs[ex].view.expect))
@@ -574,6 +586,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spec-dir", type=Path, help="score with the spec files of this folder")
     parser.add_argument("--fps", type=int, default=DEFAULT_FPS, help=f"frame rate of the clips (default {DEFAULT_FPS})")
     parser.add_argument("--json", action="store_true", help="print the results as JSON instead of tables")
+    parser.add_argument("--jobs", "-j", type=int, default=None, help="clips rendered and analysed at once "
+                        "(default: one per CPU)")
     parser.add_argument("--write-baseline", action="store_true", help="store the figures as the baseline")
     parser.add_argument("--check", action="store_true", help="exit 1 if a figure is below the baseline")
     args = parser.parse_args(argv)
@@ -593,7 +607,7 @@ def main(argv: list[str] | None = None) -> int:
         plan = [p for p in plan if p[1] in args.exercise]
     work = args.work or default_work()
     start = time.perf_counter()
-    results = run_suite(plan, work, args.spec_dir, args.fps)
+    results = run_suite(plan, work, args.spec_dir, args.fps, jobs=args.jobs or usable_cpus())
     elapsed = time.perf_counter() - start
 
     sections: dict[str, Any] = {}
