@@ -48,6 +48,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from scoring import match_items  # noqa: E402
 
 from posecheck.errors import PosecheckError  # noqa: E402
+from posecheck.landmarks import INDEX, OTHER_SIDE, SIDES  # noqa: E402
 from posecheck.pose.segments import usable_cpus  # noqa: E402
 from posecheck.synth.clip import parse_clip  # noqa: E402
 from posecheck.synth.generate import GENERATOR_VERSION, build_timeline  # noqa: E402
@@ -128,6 +129,46 @@ FAULTS: tuple[FaultRow, ...] = (
     # "Near 90" with a widened tolerance: a back knee opened past 135 deg (90 + 45) is the fault.
     FaultRow("hip_90_90", "back_knee", ">", 135.0, (80.0, 170.0), 10.0,
              f"{CRITERIA} (90/90): 'both hips and knees at 90 deg ... widen the tolerance' (+-45 deg is ours)"),
+)
+
+
+def true_back_knee_height(rep: dict[str, Any], arrays: dict[str, Any]) -> float:
+    """The back knee's height above the floor in shank lengths, from the truth's 3D joints (y up) at the
+    rep's bottom (``key_s``)."""
+    frame = int(np.argmin(np.abs(arrays["t_ms"] - 1000.0 * rep["key_s"])))
+    world = arrays["world_m"][frame]
+    back = OTHER_SIDE[rep["side"]]
+    knee, ankle = world[INDEX[f"{back}_knee"]], world[INDEX[f"{back}_ankle"]]
+    floor = min(world[INDEX[f"{s}_{part}"], 1] for s in SIDES for part in ("ankle", "heel", "foot_index"))
+    return float((knee[1] - floor) / np.linalg.norm(knee - ankle))
+
+
+@dataclass(frozen=True)
+class MeasuredFault:
+    """A fault the suite does not draw but other faults bring by geometry (a shallow front knee, or a shin
+    tilted far forward, straightens the back leg and lifts its knee). Its label comes from the truth's 3D
+    joints (``measure(truth rep, truth arrays)``): faulty above ``zone[1]``, good below ``zone[0]``, not
+    judged in between."""
+
+    exercise: str
+    fault: str
+    measure: Any
+    zone: tuple[float, float]
+    cite: str
+
+    def label(self, rep: dict[str, Any], arrays: dict[str, Any] | None) -> bool | None:
+        """True (faulty), False (good) or None (not judged: in the zone, or no truth arrays)."""
+        if arrays is None:
+            return None
+        size = self.measure(rep, arrays)
+        return True if size > self.zone[1] else False if size < self.zone[0] else None
+
+
+#: The criteria say < 0.3 shank lengths (a guess); the generator's good-form lunge leaves the back knee
+#: 0.24-0.36 up, so below 0.4 is good, above 0.7 (a straightened back leg reads ~1.0) faulty.
+MEASURED: tuple[MeasuredFault, ...] = (
+    MeasuredFault("lunge", "back_knee_high", true_back_knee_height, (0.4, 0.7),
+                  f"{CRITERIA} (Forward lunge): 'back-knee height above the floor / shank length < 0.3 (guess)'"),
 )
 SUITE_EXERCISES = ("glute_bridge", "lunge", "clamshell", "hip_flexor_stretch", "butterfly_stretch",
                    "pigeon_stretch", "hip_90_90")
@@ -343,8 +384,9 @@ def _faults_of(item: dict[str, Any]) -> set[str]:
 
 
 def score_clip(seed_set: str, desc: dict[str, Any], truth: dict[str, Any], report: dict[str, Any],
-               expect: str) -> ClipResult:
-    """Compare one report (report.json's dict) with the clip's truth and the suite's fault labels."""
+               expect: str, truth_arrays: dict[str, Any] | None = None) -> ClipResult:
+    """Compare one report (report.json's dict) with the clip's truth and the suite's fault labels
+    (:data:`MEASURED` faults only with ``truth_arrays``, the truth's .npz; not judged without)."""
     ex = desc["exercise"]
     offset = view_offset(float(truth.get("view_deg", desc["camera"]["yaw_deg"])), expect)
     res = ClipResult(seed_set, ex, desc["seed"], desc, offset, bucket_of(offset), None, None)
@@ -361,7 +403,15 @@ def score_clip(seed_set: str, desc: dict[str, Any], truth: dict[str, Any], repor
                 continue  # unmatched reps are counting errors, already told; partial reps are not judged
             spec_rep = desc["reps"][true["index"] - 1]
             want = truth_labels(ex, spec_rep.get("fault"), spec_rep.get("size"))
-            got = _faults_of(pred) - ignored_labels(ex, spec_rep.get("fault"))
+            ignored = ignored_labels(ex, spec_rep.get("fault"))
+            for row in (m for m in MEASURED if m.exercise == ex):
+                faulty = row.label(true, truth_arrays)
+                ignored.discard(row.fault)
+                if faulty:
+                    want.add(row.fault)
+                elif faulty is None:
+                    ignored.add(row.fault)
+            got = _faults_of(pred) - ignored
             res.tp += len(got & want)
             res.fp += len(got - want)
             res.fn += len(want - got)
@@ -411,9 +461,9 @@ def run_suite(plan: list[tuple[str, str, int]], work: Path, spec_dir: Path | Non
     with ThreadPoolExecutor(max(1, jobs)) as pool:
         prepared = list(pool.map(prepare, plan))
     for (seed_set, ex, _), (desc, folder, track) in zip(plan, prepared):
-        truth, _ = load_truth(folder / "clip")
+        truth, arrays = load_truth(folder / "clip")
         report = evaluate(track, specs[ex]).to_json()
-        results.append(score_clip(seed_set, desc, truth, report, specs[ex].view.expect))
+        results.append(score_clip(seed_set, desc, truth, report, specs[ex].view.expect, arrays))
     return results
 
 

@@ -94,19 +94,36 @@ def width_ratio(px: np.ndarray) -> np.ndarray:
 
 
 def view_angle(world_m: np.ndarray) -> np.ndarray:
-    """The camera's view of the body in degrees, from (..., 33, 3) world landmarks (metres, camera axes):
-    the angle between the body's left-right axis and the image plane, mean of the shoulder and hip axes.
+    """The camera's view of the body in degrees, from (..., 33, 3) world landmarks (metres, camera axes,
+    y down): 0 when the camera looks at the person's front (or back), 90 when it looks along their
+    left-right axis, in any posture and however far the camera looks down.
 
-    0 when the person faces the camera (or turns their back to it), 90 exactly side-on, in any body
-    orientation (standing, lying on the back, lying on the side).
+    The body's axes are across (left to right), up (hips to shoulders) and forward (their cross product).
+    The one nearest the image's vertical is the one the floor is under (up when standing or kneeling,
+    forward when lying on the back, across when lying on the side); the view is the camera's turn about it,
+    from the other two. The camera's tilt moves the vertical axis only, so it changes nothing: measuring
+    the left-right axis against the image plane instead read a camera looking down 30 deg as 30 deg less
+    side-on, and a side-lying body (whose left-right axis is vertical) as the camera's tilt.
     """
+    w = world_m
 
-    def tilt_out_of_image(a: str, b: str) -> np.ndarray:
-        v = world_m[..., INDEX[a], :] - world_m[..., INDEX[b], :]
-        out = np.abs(v[..., 2]) / (np.linalg.norm(v, axis=-1) + _EPS)
-        return np.degrees(np.arcsin(np.clip(out, 0.0, 1.0)))
+    def mid(names: tuple[str, ...]) -> np.ndarray:
+        return sum(w[..., INDEX[n], :] for n in names) / len(names)
 
-    return (tilt_out_of_image("left_shoulder", "right_shoulder") + tilt_out_of_image("left_hip", "right_hip")) / 2
+    across = mid(("right_shoulder", "right_hip")) - mid(("left_shoulder", "left_hip"))
+    across /= np.linalg.norm(across, axis=-1, keepdims=True) + _EPS
+    up = mid(("left_shoulder", "right_shoulder")) - mid(("left_hip", "right_hip"))
+    up -= np.sum(up * across, axis=-1, keepdims=True) * across
+    up /= np.linalg.norm(up, axis=-1, keepdims=True) + _EPS
+    forward = np.cross(across, up)
+    axes = np.stack([across, up, forward], axis=-2)  # (..., 3 axes, xyz)
+    vertical = np.argmax(np.abs(axes[..., 1]), axis=-1)
+    depth = np.abs(axes[..., 2])  # each axis's share of the camera's line of sight
+    # (side-on axis, front-on axis) for each vertical axis: across -> (up, forward), up -> (across,
+    # forward), forward -> (across, up).
+    side = np.where(vertical == 0, depth[..., 1], depth[..., 0])
+    front = np.where(vertical == 2, depth[..., 1], depth[..., 2])
+    return np.degrees(np.arctan2(side, front))
 
 
 def ankles_ahead(world_m: np.ndarray) -> np.ndarray:

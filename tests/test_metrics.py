@@ -129,6 +129,29 @@ def test_world_angles_are_the_same_from_any_camera_turn():
     assert m.tilt_3d(np.array([0.0, 0.0, 0.0]), np.array([0.0, 0.0, 1.0])) == pytest.approx(90.0)  # lying
 
 
+POSTURES = {  # body axes (across = left to right, up = hips to shoulders) in camera axes, y down
+    "standing": ((1.0, 0.0, 0.0), (0.0, -1.0, 0.0)),
+    "lying on the back": ((1.0, 0.0, 0.0), (0.0, 0.0, 1.0)),  # forward (chest) is up; yaw 0: from the feet
+    "lying on the side": ((0.0, -1.0, 0.0), (1.0, 0.0, 0.0)),  # across is vertical; yaw 0: in front
+}
+
+
+@pytest.mark.parametrize("posture", sorted(POSTURES))
+@pytest.mark.parametrize("pitch", [0.0, 20.0, 35.0])
+@pytest.mark.parametrize("yaw", [0.0, 30.0, 60.0, 90.0])
+def test_the_view_is_the_cameras_turn_about_the_vertical_whatever_its_tilt_and_the_posture(posture, pitch, yaw):
+    across, up = (np.array(v) for v in POSTURES[posture])
+    world = np.zeros((COUNT, 3))
+    for name, point in (("left_shoulder", -0.2 * across + 0.5 * up), ("right_shoulder", 0.2 * across + 0.5 * up),
+                        ("left_hip", -0.15 * across), ("right_hip", 0.15 * across)):
+        world[INDEX[name]] = point
+    c, s = np.cos(np.radians(yaw)), np.sin(np.radians(yaw))
+    turn = np.array([[c, 0, s], [0, 1, 0], [-s, 0, c]])  # about the vertical
+    c, s = np.cos(np.radians(pitch)), np.sin(np.radians(pitch))
+    tilt = np.array([[1, 0, 0], [0, c, -s], [0, s, c]])  # the camera looking down
+    assert m.view_angle(world @ (tilt @ turn).T) == pytest.approx(yaw, abs=0.01)
+
+
 @pytest.mark.parametrize("yaw, expected", [(0.0, 0.0), (45.0, 45.0), (90.0, 90.0)])
 def test_the_view_angle_reads_the_camera_turn_from_world_landmarks(yaw, expected):
     world = np.zeros((COUNT, 3))

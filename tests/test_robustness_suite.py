@@ -8,6 +8,7 @@ import re
 import sys
 import time
 
+import numpy as np
 import pytest
 from conftest import ROOT
 
@@ -131,6 +132,33 @@ def test_scoring_excludes_partial_reps_and_judges_faults_by_the_criteria():
     assert len(r.problems) == 1 and "rep 3" in r.problems[0] and r.warnings == ["w"]
     rows = robustness.table([r])
     assert rows["lunge 0-30"]["exact_count_rate"] == 1.0 and rows["all"]["fault_precision"] == 0.5
+
+
+def lunge_bottom(back_knee_up: float) -> dict:
+    """Truth arrays of one frame at 1 s: the back (left) knee ``back_knee_up`` shank lengths above the floor."""
+    from posecheck.landmarks import COUNT, INDEX
+
+    world = np.zeros((1, COUNT, 3))  # y up; the feet (ankles, heels, toes) on the floor at 0
+    world[0, INDEX["left_ankle"]] = [0.0, 0.0, -0.5]
+    world[0, INDEX["left_knee"]] = [0.0, 0.4 * back_knee_up, -0.5 + 0.4 * np.sqrt(1 - back_knee_up**2)]  # shank 0.4 m
+    world[0, INDEX["right_ankle"]] = [0.0, 0.0, 0.5]
+    return {"t_ms": np.array([1000.0]), "world_m": world}
+
+
+@pytest.mark.parametrize("back_knee_up, label", [(0.2, "good"), (0.55, "not judged"), (0.95, "faulty")])
+def test_a_high_back_knee_is_labelled_from_the_truths_joints(back_knee_up, label):
+    desc = {"exercise": "lunge", "seed": 1, "camera": {"yaw_deg": 80.0}, "look": {"body": "default", "body_scale": 1},
+            "tempo": 1.0, "lead_in_s": 0.0, "reps": [{"fault": "knee_past_toes", "size": 45.0}]}
+    truth = {"view_deg": 80.0, "reps": [{"index": 1, "side": "right", "start_s": 0.0, "end_s": 2.0, "key_s": 1.0,
+                                         "partial": False, "faults": ["knee_past_toes"]}]}
+    arrays = lunge_bottom(back_knee_up)
+    assert robustness.true_back_knee_height(truth["reps"][0], arrays) == pytest.approx(back_knee_up)
+    both = {"rep_count": 1, "reps": [{"start_s": 0.0, "end_s": 2.0, "faults": ["knee_past_toes", "back_knee_high"]}]}
+    r = robustness.score_clip("tune", desc, truth, both, "side", arrays)
+    assert (r.tp, r.fp, r.fn) == {"good": (1, 1, 0), "not judged": (1, 0, 0), "faulty": (2, 0, 0)}[label]
+    # Without the truth's arrays the label is not judged.
+    r = robustness.score_clip("tune", desc, truth, both, "side")
+    assert (r.tp, r.fp, r.fn) == (1, 0, 0)
 
 
 def test_check_fails_when_a_figure_drops():
