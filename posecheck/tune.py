@@ -237,14 +237,15 @@ def _cmd_tune(args: argparse.Namespace) -> int:
                 print(f"posecheck: warning: {problem}", file=sys.stderr)
         return [t for t, _ in results]
 
+    if args.watch and not args.spec:
+        raise SpecError("--watch needs --spec FILE: the file whose edits are watched")
+    # Stamped before the first read of the spec: a save made while it is evaluated is not missed.
+    last = _stamp(Path(args.spec)) if args.watch else None
     run_once()
     if not args.watch:
         return 0
-    if not args.spec:
-        raise SpecError("--watch needs --spec FILE: the file whose edits are watched")
     spec_path = Path(args.spec)
     print(MESSAGES["watching"].format(path=spec_path), flush=True)
-    last = _stamp(spec_path)
     while True:
         time.sleep(WATCH_POLL_S)
         stamp = _stamp(spec_path)

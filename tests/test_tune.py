@@ -223,6 +223,9 @@ def test_tune_errors_are_one_line(recorded, tmp_path):
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "did you mean 'min'?" in proc.stderr
     proc = cli("tune", str(tmp_path / "nothing"), "-e", "glute_bridge")
     assert proc.returncode == 3 and "not a results folder" in proc.stderr and "Traceback" not in proc.stderr
+    proc = cli("tune", str(out), "--watch")  # before any evaluation: nothing is written
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "--watch needs --spec FILE" in proc.stderr
+    assert not (out / "tune").exists()
 
 
 @pytest.mark.model
