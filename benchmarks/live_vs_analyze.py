@@ -8,7 +8,7 @@ The table gives both counts (reps, or holds and good-form seconds) and the truth
     python benchmarks/live_vs_analyze.py              # every clip: about 4 minutes of video, played in real time
     python benchmarks/live_vs_analyze.py --only lunge_demo.mp4 --only wahoo_lunges.mp4
 
-Exit status 1 if a clip's live count differs from analyze's.
+Exit status 1 if a clip's live count differs from analyze's (holds: good-form time by more than 0.5 s).
 """
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from accuracy import real_clips, synthetic_clips  # noqa: E402
 
 from posecheck.synth import load_truth  # noqa: E402
+
+#: Live drops the frames the model cannot keep up with, so a hold's edges may move by a frame or two.
+HOLD_TOLERANCE_S = 0.5
 
 
 def clips() -> list[tuple[Path, str, int | None]]:
@@ -60,6 +63,16 @@ def outcome(report: dict[str, Any] | None) -> str:
     return f"{report['rep_count']} reps"
 
 
+def agree(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
+    """The same reps, or the same number of holds with good-form time within HOLD_TOLERANCE_S."""
+    if a is None or b is None:
+        return False
+    if a.get("holds") or b.get("holds"):
+        good = [sum(h["good_form_s"] for h in r.get("holds", [])) for r in (a, b)]
+        return len(a.get("holds", [])) == len(b.get("holds", [])) and abs(good[0] - good[1]) <= HOLD_TOLERANCE_S
+    return a.get("rep_count") == b.get("rep_count")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", action="append", default=[], help="only the clip of this file name")
@@ -73,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
                                "--quiet"])
             live, secs, l_err = run(["live", "--camera", str(video), "-e", spec, "--headless", "--mute",
                                      "--out", f"{work}/{video.stem}-l"])
-            same = a is not None and live is not None and outcome(a) == outcome(live)
+            same = agree(a, live)
             differ += not same
             used = live.get("live", {}) if live else {}
             frames = f"{used.get('frames_processed', '?')} of {used.get('frames_captured', '?')} in {secs:.0f} s"

@@ -219,6 +219,15 @@ def test_guidance_relays_the_evaluators_view_notice_without_stopping():
     assert out[-1].stage == "counting"
 
 
+def test_with_no_countdown_the_set_starts_on_the_first_frame_in_view():
+    # A video file played as the camera has no countdown: it counts from the start, as analyze does.
+    spec = find_spec("glute_bridge")
+    sink = GuideSink(SetupGuide(spec, countdown_s=0.0))
+    feed(Evaluator(spec), sink, [sample_at(i / 30, None) for i in range(3)] + bridge_samples(0.1, 0.5))
+    started = next(i for i, g in enumerate(sink.seen) if g.started)
+    assert sink.seen[started - 1].reason == "absent" and sink.seen[started].stage == "counting"
+
+
 def test_guidance_off_counts_at_once():
     guide = SetupGuide(find_spec("glute_bridge"), enabled=False)
     assert guide.stage == "counting"

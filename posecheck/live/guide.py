@@ -187,7 +187,9 @@ class SetupGuide:
             return False
         if self._ok_since is None:
             self._ok_since = t
-        if self.stage == "setup" and t - self._ok_since >= MISSING_GRACE_S:  # what the frame check waits
+        # What the frame check waits, unless there is no countdown (a video file as the camera): then the
+        # set starts on the first frame in view, as analyze counts from the first frame.
+        if self.stage == "setup" and (self.countdown_s == 0 or t - self._ok_since >= MISSING_GRACE_S):
             self.stage, self._countdown_from = "countdown", t
         if self.stage == "countdown" and t - self._countdown_from >= self.countdown_s:
             self.stage = "counting"
