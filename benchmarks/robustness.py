@@ -34,6 +34,7 @@ import json
 import math
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -152,7 +153,7 @@ class MeasuredFault:
 
     exercise: str
     fault: str
-    measure: Any
+    measure: Callable[[dict[str, Any], dict[str, Any]], float]
     zone: tuple[float, float]
     cite: str
 

@@ -93,6 +93,11 @@ def width_ratio(px: np.ndarray) -> np.ndarray:
     return (distance(ls, rs) + distance(lh, rh)) / (2 * torso + _EPS)
 
 
+def _mean_of(points: np.ndarray, *names: str) -> np.ndarray:
+    """The mean of the named landmarks of (..., 33, D) points."""
+    return sum(points[..., INDEX[n], :] for n in names) / len(names)
+
+
 def view_angle(world_m: np.ndarray) -> np.ndarray:
     """The camera's view of the body in degrees, from (..., 33, 3) world landmarks (metres, camera axes,
     y down): 0 when the camera looks at the person's front (or back), 90 when it looks along their
@@ -106,13 +111,9 @@ def view_angle(world_m: np.ndarray) -> np.ndarray:
     side-on, and a side-lying body (whose left-right axis is vertical) as the camera's tilt.
     """
     w = world_m
-
-    def mid(names: tuple[str, ...]) -> np.ndarray:
-        return sum(w[..., INDEX[n], :] for n in names) / len(names)
-
-    across = mid(("right_shoulder", "right_hip")) - mid(("left_shoulder", "left_hip"))
+    across = _mean_of(w, "right_shoulder", "right_hip") - _mean_of(w, "left_shoulder", "left_hip")
     across /= np.linalg.norm(across, axis=-1, keepdims=True) + _EPS
-    up = mid(("left_shoulder", "right_shoulder")) - mid(("left_hip", "right_hip"))
+    up = _mean_of(w, "left_shoulder", "right_shoulder") - _mean_of(w, "left_hip", "right_hip")
     up -= np.sum(up * across, axis=-1, keepdims=True) * across
     up /= np.linalg.norm(up, axis=-1, keepdims=True) + _EPS
     forward = np.cross(across, up)
@@ -132,12 +133,8 @@ def ankles_ahead(world_m: np.ndarray) -> np.ndarray:
 
     The facing direction is the normal of the torso: left-right hip axis x (shoulders - hips)."""
     w = world_m
-
-    def mid(a: str, b: str) -> np.ndarray:
-        return (w[..., INDEX[a], :] + w[..., INDEX[b], :]) / 2
-
     across = w[..., INDEX["left_hip"], :] - w[..., INDEX["right_hip"], :]
-    up = mid("left_shoulder", "right_shoulder") - mid("left_hip", "right_hip")
+    up = _mean_of(w, "left_shoulder", "right_shoulder") - _mean_of(w, "left_hip", "right_hip")
     forward = np.cross(across, up)
     forward /= np.linalg.norm(forward, axis=-1, keepdims=True) + _EPS
     gap = w[..., INDEX["left_ankle"], :] - w[..., INDEX["right_ankle"], :]

@@ -39,6 +39,7 @@ TUNE_DIR = "tune"
 MESSAGES = {
     "incomplete": "the pose track is of a run that stopped early",
     "watching": "watching {path} for changes (Ctrl-C to stop)",
+    "watch_needs_spec": "--watch needs --spec FILE: the file whose edits are watched",
     "kept": "posecheck: error: {error} (the last good result is kept; fix the file and save again)",
     "not_results": "{folder}: not a results folder; give the --out folder of `posecheck analyze`",
     "no_spec": "{folder}: no report.json saying which exercise it is; add --spec FILE or --exercise NAME",
@@ -238,13 +239,13 @@ def _cmd_tune(args: argparse.Namespace) -> int:
         return [t for t, _ in results]
 
     if args.watch and not args.spec:
-        raise SpecError("--watch needs --spec FILE: the file whose edits are watched")
+        raise SpecError(MESSAGES["watch_needs_spec"])
+    spec_path = Path(args.spec) if args.spec else None
     # Stamped before the first read of the spec: a save made while it is evaluated is not missed.
-    last = _stamp(Path(args.spec)) if args.watch else None
+    last = _stamp(spec_path) if args.watch and spec_path else None
     run_once()
-    if not args.watch:
+    if not args.watch or spec_path is None:
         return 0
-    spec_path = Path(args.spec)
     print(MESSAGES["watching"].format(path=spec_path), flush=True)
     while True:
         time.sleep(WATCH_POLL_S)
